@@ -1,0 +1,47 @@
+# certroll: the commands people run. See README.md.
+#
+#   make          build build/bin/certroll and build/bin/certroll-agent
+#   make deps     install the Debian packages the project needs (root)
+#   make test     deps + build + every test, then the unit tests under ASan
+#   make demo     deps + build + lab up + plan + rolling renewal + lab down
+#   make lint     clang-format check, clang-tidy and cppcheck
+#   make format   reformat the tree with clang-format
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+
+.PHONY: all build deps test test-release test-asan format lint clean
+
+all: build
+
+deps:
+	@cmake/deps.sh
+
+build:
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+test: deps build
+	@$(MAKE) --no-print-directory test-release test-asan
+
+test-release:
+	ctest --preset release -j $(JOBS) $(CTEST_ARGS)
+
+test-asan:
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS) -L unit $(CTEST_ARGS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	@cmake --preset tidy >/dev/null
+	@cmake --build --preset tidy -j $(JOBS)
+	cppcheck --project=build/tidy/compile_commands.json --std=c11 \
+	  --enable=warning,performance,portability --error-exitcode=1 \
+	  --inline-suppr --suppress=missingIncludeSystem -q
+
+clean:
+	rm -rf build

@@ -1,0 +1,31 @@
+/*
+ * What every certroll command shares: the command table entry, exit codes
+ * and how a usage error is reported.
+ */
+#ifndef CR_CLI_H
+#define CR_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes of every command (docs/operations.md lists them). */
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_FAIL  1
+#define CLI_EXIT_USAGE 2
+
+struct cli_cmd {
+	const char *name;
+	/* argv[0] is the command name; returns an exit code. */
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/*
+ * Prints "certroll CMD: message" and a pointer to --help on stderr and
+ * returns CLI_EXIT_USAGE, for "return cli_usage(...)".
+ */
+int cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The command implementations, one file each (cmd_<name>.c). */
+
+#endif /* CR_CLI_H */

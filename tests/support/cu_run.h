@@ -1,0 +1,28 @@
+/*
+ * The shared CUnit runner: every tests/unit/test_<module>.c ends with
+ * "return cu_run(suites);".
+ */
+#ifndef CR_CU_RUN_H
+#define CR_CU_RUN_H
+
+#include <CUnit/CUnit.h>
+
+/* Like CU_ASSERT, but the report names the failing table row. */
+#define CU_ASSERT_CASE(value, name)                                            \
+	CU_assertImplementation((value), __LINE__, (name), __FILE__, "",       \
+	    CU_FALSE)
+
+/*
+ * Runs every suite with the basic interface in verbose mode. Returns 0 when
+ * all assertions passed, 1 otherwise (a CTest exit status). A test name or
+ * suite given in CR_TEST_FILTER ("suite" or "suite:test") limits the run.
+ */
+int cu_run(CU_SuiteInfo *suites);
+
+/*
+ * Makes a fresh private temporary directory for a test and returns its
+ * path (static storage, valid until the next call). Fatal on failure.
+ */
+const char *cu_tmpdir(void);
+
+#endif /* CR_CU_RUN_H */
