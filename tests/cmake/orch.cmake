@@ -1,0 +1,2 @@
+cr_unit_test(node LIBS cr::cr_orch)
+cr_unit_test(journal LIBS cr::cr_orch)
