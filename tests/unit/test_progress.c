@@ -1,0 +1,105 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cu_run.h"
+#include "jv.h"
+#include "progress.h"
+
+static char *
+run_mode(enum progress_mode m)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&data, &len);
+
+	progress_init(fp, m);
+	progress_phase("cp1", "drain");
+	progress_detail("cp1", "evicted %d/%d", 1, 3);
+	progress_detail("cp1", "evicted %d/%d", 1, 3);
+	progress_detail("cp1", "evicted %d/%d", 3, 3);
+	progress_note("lock taken");
+	progress_end("cp1", "done");
+	progress_init(NULL, PROGRESS_PLAIN);
+	fclose(fp);
+	return data;
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void
+test_progress_plain(void)
+{
+	char *s = run_mode(PROGRESS_PLAIN);
+
+	/* phase, two distinct details (the repeat is dropped), note, end */
+	CU_ASSERT_EQUAL(count_lines(s), 5);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "cp1        drain\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "cp1        evicted 1/3\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "cp1        evicted 3/3\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "-          lock taken\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "cp1        done in 0s\n"));
+	free(s);
+}
+
+static void
+test_progress_json(void)
+{
+	char *s = run_mode(PROGRESS_JSON), *line, *save = NULL;
+	static const char *const events[] = { "phase", "detail", "detail",
+		"note", "end" };
+	int i = 0;
+
+	for (line = strtok_r(s, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save), i++) {
+		json_object *o = NULL;
+
+		CU_ASSERT_FATAL(i < 5);
+		CU_ASSERT_FATAL(
+		    jv_parse(line, strlen(line), &o, NULL, 0) == CR_OK);
+		CU_ASSERT_STRING_EQUAL(jv_str(o, "event"), events[i]);
+		CU_ASSERT_PTR_NOT_NULL(jv_str(o, "time"));
+		json_object_put(o);
+	}
+	CU_ASSERT_EQUAL(i, 5);
+	free(s);
+}
+
+static void
+test_progress_tty(void)
+{
+	char *s = run_mode(PROGRESS_TTY);
+
+	/* Redrawn in place: carriage returns, one line per node plus note. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\r\033[K  cp1        drain"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "evicted 3/3"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "lock taken\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "done in 0s\n"));
+	free(s);
+}
+
+static CU_TestInfo progress_tests[] = {
+	{ "plain", test_progress_plain },
+	{ "json", test_progress_json },
+	{ "tty", test_progress_tty },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ .pName = "progress", .pTests = progress_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return cu_run(suites);
+}
