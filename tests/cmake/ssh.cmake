@@ -1,0 +1,6 @@
+# The SSH transport (orchestrator/ssh.c, knownhosts.c) against a real sshd
+# started on 127.0.0.N by tests/lab/sshd_fixture.c: no root needed.
+cr_unit_test(knownhosts LIBS cr::cr_orch cr::crypto
+  SOURCES lab/sshd_fixture.c)
+target_include_directories(test_knownhosts PRIVATE lab)
+set_tests_properties(unit.knownhosts PROPERTIES SKIP_RETURN_CODE 77)
