@@ -27,5 +27,6 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The command implementations, one file each (cmd_<name>.c). */
+int cmd_inventory(int argc, char **argv);
 
 #endif /* CR_CLI_H */

@@ -18,6 +18,8 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd cmds[] = {
 	{ "help", cmd_help, "explain certroll or one of its commands" },
+	{ "inventory", cmd_inventory,
+	    "show the control-plane nodes an inventory file resolves to" },
 };
 
 static void
