@@ -773,7 +773,8 @@ ssh_channel_read(struct ssh_channel *c, void *buf, size_t len, size_t *gotp,
 		n = libssh2_channel_read(c->ch, buf, len);
 		if (n >= 0) {
 			*gotp = (size_t)n;
-			return CR_OK;
+			/* At the end, whatever it said last on stderr. */
+			return n == 0 ? drain_stderr(c) : CR_OK;
 		}
 		if (n != LIBSSH2_ERROR_EAGAIN)
 			return fail(s, (int)n);

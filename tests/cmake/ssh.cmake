@@ -4,3 +4,6 @@ cr_unit_test(knownhosts LIBS cr::cr_orch cr::crypto
   SOURCES lab/sshd_fixture.c)
 target_include_directories(test_knownhosts PRIVATE lab)
 set_tests_properties(unit.knownhosts PROPERTIES SKIP_RETURN_CODE 77)
+cr_unit_test(ssh LIBS cr::cr_orch SOURCES lab/sshd_fixture.c TIMEOUT 120)
+target_include_directories(test_ssh PRIVATE lab)
+set_tests_properties(unit.ssh PROPERTIES SKIP_RETURN_CODE 77)
