@@ -1,0 +1,45 @@
+#!/bin/bash
+# CTest fixture lab.down, and the test that `lab down` leaves nothing: every
+# process that ran in a lab namespace is gone (checked by PID), and no
+# namespace, /etc/netns entry, mount or file of the lab remains.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: the lab needs root"
+	exit 77
+fi
+lab=$(dirname "$0")/../lab/lab
+dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
+pids=""
+for ns in $(ip netns list | awk '{print $1}' | grep '^crlab-' || true); do
+	pids="$pids $(ip netns pids "$ns" | tr '\n' ' ')"
+done
+for f in "$dir"/nodes/*/init.pid "$dir"/nodes/*/init.pid.unshare "$dir"/sim/init.pid; do
+	[ -f "$f" ] && pids="$pids $(cat "$f")"
+done
+echo "lab_down: $(echo $pids | wc -w) lab processes before down"
+"$lab" down
+fail=0
+for p in $pids; do
+	if kill -0 "$p" 2>/dev/null; then
+		echo "FAIL: process $p ($(cat /proc/$p/comm 2>/dev/null)) survived"
+		fail=1
+	fi
+done
+if ip netns list | grep -q '^crlab-'; then
+	echo "FAIL: namespaces left: $(ip netns list | grep '^crlab-' | tr '\n' ' ')"
+	fail=1
+fi
+if ls /etc/netns 2>/dev/null | grep -q '^crlab-'; then
+	echo "FAIL: /etc/netns entries left"
+	fail=1
+fi
+if grep -q "$dir" /proc/*/mountinfo 2>/dev/null; then
+	echo "FAIL: a mount of $dir is left in some mount namespace"
+	fail=1
+fi
+if [ -e "$dir" ]; then
+	echo "FAIL: $dir is left"
+	fail=1
+fi
+[ "$fail" = 0 ] && echo "lab_down: nothing left behind"
+exit $fail
