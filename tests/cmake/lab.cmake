@@ -31,3 +31,9 @@ set_tests_properties(lab.agent_roundtrip PROPERTIES FIXTURES_REQUIRED crlab
 add_test(NAME lab.clients COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_clients.sh)
 set_tests_properties(lab.clients PROPERTIES FIXTURES_REQUIRED crlab
   LABELS lab TIMEOUT 120 SKIP_RETURN_CODE 77 ENVIRONMENT "${CR_LAB_ENV}")
+
+# etcd member restart with renewed certificates; quorum must hold.
+add_test(NAME lab.etcd_restart
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
+set_tests_properties(lab.etcd_restart PROPERTIES FIXTURES_REQUIRED crlab
+  LABELS lab TIMEOUT 180 SKIP_RETURN_CODE 77 ENVIRONMENT "${CR_LAB_ENV}")
