@@ -69,7 +69,7 @@ toks_push(struct toks *t, struct buf *b, unsigned col)
 {
 	size_t len;
 
-	t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+	t->v = inv_grow(t->v, t->n, sizeof(*t->v));
 	t->v[t->n].text = buf_detach(b, &len);
 	t->v[t->n++].col = col;
 }

@@ -16,7 +16,7 @@
 #include "inventory.h"
 
 /* Work units one parse may spend: guards against YAML alias bombs. */
-#define INV_MAX_WORK 500000u
+#define INV_MAX_WORK 200000u
 
 /* Names of the groups that make a host a control-plane node. */
 extern const char *const inv_cp_groups[];
@@ -93,6 +93,13 @@ struct inv_model {
 	struct inv_idx host_idx;
 	size_t work; /* units spent; see INV_MAX_WORK */
 };
+
+/*
+ * Returns p, an array of n elements of size bytes that was only ever grown
+ * by inv_grow(), with room for at least n + 1: the capacity doubles at
+ * powers of two, so appending stays linear (realloc copies under ASan).
+ */
+void *inv_grow(void *p, size_t n, size_t size);
 
 /* Prepares m; file and diag are borrowed for the model's lifetime. */
 void inv_model_init(struct inv_model *m, const char *file,

@@ -19,6 +19,14 @@ static const char *const certroll_vars[] = {
 	NULL,
 };
 
+void *
+inv_grow(void *p, size_t n, size_t size)
+{
+	if (n != 0 && (n & (n - 1)) != 0)
+		return p;
+	return xreallocarray(p, n == 0 ? 1 : n * 2, size);
+}
+
 void
 inv_model_init(struct inv_model *m, const char *file, struct inv_diag *diag)
 {
@@ -148,7 +156,7 @@ idx_add(struct inv_idx *idx, const char *name)
 {
 	size_t i;
 
-	idx->names = xreallocarray(idx->names, idx->n + 1, sizeof(*idx->names));
+	idx->names = inv_grow(idx->names, idx->n, sizeof(*idx->names));
 	idx->names[idx->n++] = name;
 	if (idx->n * 2 > idx->cap) {
 		free(idx->slots);
@@ -174,8 +182,7 @@ inv_model_group(struct inv_model *m, const char *name, struct inv_pos pos)
 
 	if (g != (size_t)-1)
 		return g;
-	m->groups = xreallocarray(m->groups, m->ngroups + 1,
-	    sizeof(*m->groups));
+	m->groups = inv_grow(m->groups, m->ngroups, sizeof(*m->groups));
 	grp = &m->groups[m->ngroups++];
 	memset(grp, 0, sizeof(*grp));
 	grp->name = xstrdup(name);
@@ -198,7 +205,7 @@ has_index(const size_t *v, size_t n, size_t x)
 static void
 push_index(size_t **vp, size_t *np, size_t x)
 {
-	*vp = xreallocarray(*vp, *np + 1, sizeof(**vp));
+	*vp = inv_grow(*vp, *np, sizeof(**vp));
 	(*vp)[(*np)++] = x;
 }
 
@@ -216,8 +223,7 @@ inv_model_host(struct inv_model *m, const char *name, size_t g,
 			    "certroll needs only the control-plane "
 			    "hosts; give it a smaller inventory");
 		}
-		m->hosts = xreallocarray(m->hosts, m->nhosts + 1,
-		    sizeof(*m->hosts));
+		m->hosts = inv_grow(m->hosts, m->nhosts, sizeof(*m->hosts));
 		host = &m->hosts[m->nhosts++];
 		memset(host, 0, sizeof(*host));
 		host->name = xstrdup(name);
@@ -356,7 +362,7 @@ vars_add(struct inv_vars *vars, const char *key, const struct inv_val *val)
 {
 	struct inv_var *v;
 
-	vars->v = xreallocarray(vars->v, vars->n + 1, sizeof(*vars->v));
+	vars->v = inv_grow(vars->v, vars->n, sizeof(*vars->v));
 	v = &vars->v[vars->n++];
 	v->key = xstrdup(key);
 	v->str = val->str != NULL ? xstrdup(val->str) : NULL;

@@ -149,7 +149,7 @@ emit(struct expand *ex, size_t from)
 		    "certroll needs only the control-plane "
 		    "hosts; narrow the range");
 	}
-	ex->names = xreallocarray(ex->names, ex->n + 1, sizeof(*ex->names));
+	ex->names = inv_grow(ex->names, ex->n, sizeof(*ex->names));
 	ex->names[ex->n++] = xasprintf("%s%s", buf_cstr(&ex->name),
 	    ex->pat + from);
 	return CR_OK;

@@ -60,35 +60,6 @@ struct res {
 	struct inv_node *node;
 };
 
-/* "ungrouped" holds exactly the hosts that are in no other group. */
-static void
-reconcile_ungrouped(struct inv_model *m)
-{
-	size_t ug = inv_model_find_group(m, "ungrouped");
-	size_t all = inv_model_find_group(m, "all");
-	size_t h, i, j;
-
-	if (ug == (size_t)-1)
-		return;
-	for (h = 0; h < m->nhosts; h++) {
-		struct inv_host *host = &m->hosts[h];
-		size_t others = 0;
-
-		for (i = 0; i < host->ngroups; i++)
-			others += host->groups[i] != ug &&
-			    host->groups[i] != all;
-		for (i = j = 0; i < host->ngroups; i++)
-			if (others == 0 || host->groups[i] != ug)
-				host->groups[j++] = host->groups[i];
-		host->ngroups = j;
-		if (others == 0 && (j == 0 || host->groups[j - 1] != ug)) {
-			host->groups = xreallocarray(host->groups, j + 1,
-			    sizeof(*host->groups));
-			host->groups[host->ngroups++] = ug;
-		}
-	}
-}
-
 /* Depth = longest path from "all" (Ansible's Group.depth), by Kahn. */
 static void
 compute_depths(struct inv_model *m)
@@ -148,6 +119,40 @@ mark_groups(const struct inv_model *m, const struct inv_host *host, bool *in)
 		}
 	}
 	free(stack);
+}
+
+/*
+ * "ungrouped" holds the hosts in no other group, as Ansible's
+ * reconcile_inventory() decides it: a host listed in ungrouped that has any
+ * other group, ancestors included, leaves it (even when ungrouped's own
+ * parent was that group); a host in no group joins it.
+ */
+static void
+reconcile_ungrouped(struct inv_model *m)
+{
+	size_t ug = inv_model_find_group(m, "ungrouped");
+	size_t all = inv_model_find_group(m, "all");
+	bool *in = xcalloc(m->ngroups + 1, sizeof(*in));
+	size_t h, g, i, j;
+
+	for (h = 0; ug != (size_t)-1 && h < m->nhosts; h++) {
+		struct inv_host *host = &m->hosts[h];
+		bool others = false;
+
+		mark_groups(m, host, in);
+		for (g = 0; g < m->ngroups; g++)
+			others = others || (in[g] && g != ug && g != all);
+		for (i = j = 0; i < host->ngroups; i++)
+			if (!others || host->groups[i] != ug)
+				host->groups[j++] = host->groups[i];
+		host->ngroups = j;
+		if (!in[ug] && !others) {
+			host->groups = inv_grow(host->groups, j,
+			    sizeof(*host->groups));
+			host->groups[host->ngroups++] = ug;
+		}
+	}
+	free(in);
 }
 
 static int
@@ -550,8 +555,7 @@ inv_model_resolve(struct inv_model *m, struct inv **invp)
 	r.in = xcalloc(m->ngroups + 1, sizeof(*r.in));
 	r.rk = xcalloc(m->ngroups + 1, sizeof(*r.rk));
 	for (h = 0; h < m->nhosts && err == CR_OK; h++) {
-		inv->nodes = xreallocarray(inv->nodes, inv->n + 1,
-		    sizeof(*inv->nodes));
+		inv->nodes = inv_grow(inv->nodes, inv->n, sizeof(*inv->nodes));
 		r.host = &m->hosts[h];
 		r.node = &inv->nodes[inv->n];
 		if ((err = resolve_host(&r, &cp)) == CR_OK && cp)
