@@ -75,7 +75,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:o:h", longopts, NULL)) != -1) {
 		if (c == 'i')
 			o->path = optarg;
 		else if (c == 'O')
@@ -91,8 +92,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		else if (c == 'h') {
 			usage(stdout);
 			return -1;
-		} else if (c == '?')
-			return cli_usage("inventory", "invalid option");
+		} else if (c == ':')
+			return cli_usage("inventory",
+			    "option '%s' needs a value", argv[optind - 1]);
+		else if (c == '?')
+			return cli_usage("inventory", "unknown option '%s'",
+			    argv[optind - 1]);
 	}
 	if (optind < argc)
 		return cli_usage("inventory", "unexpected argument '%s'",
