@@ -4,7 +4,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,17 +13,13 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "buf.h"
+#include "cert.h"
 #include "fileio.h"
 #include "jv.h"
-#include "log.h"
 #include "run.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -1299,60 +1294,17 @@ kubecfg_credential(const struct kubecfg *cfg, struct kubecfg_cred *cred,
 	return CR_OK;
 }
 
-static char *
-name_text(const X509_NAME *name)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *s;
-	long n;
-
-	if (bio == NULL)
-		fatalx("out of memory");
-	X509_NAME_print_ex(bio, name, 0, XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ);
-	n = BIO_get_mem_data(bio, &data);
-	s = xstrndup(data, n > 0 ? (size_t)n : 0);
-	BIO_free(bio);
-	return s;
-}
-
-static int
-asn1_time(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return -1;
-	*out = timefmt_timegm(&tm);
-	return 0;
-}
-
 enum cr_err
 kubecfg_pem_cert(const char *pem, size_t len, struct cert_info *ci)
 {
-	BIO *bio;
-	X509 *x;
-	BIGNUM *bn;
-	char *hex;
+	X509 *x = NULL;
+	enum cr_err err;
 
-	if (len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return CR_ERR_CERT;
-	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (x == NULL || asn1_time(X509_get0_notBefore(x), &ci->not_before) ||
-	    asn1_time(X509_get0_notAfter(x), &ci->not_after)) {
-		ERR_clear_error();
-		X509_free(x);
+	if (cert_parse(pem, len, &x) != CR_OK) {
+		cert_clear_errors();
 		return CR_ERR_CERT;
 	}
-	ci->subject = name_text(X509_get_subject_name(x));
-	ci->issuer = name_text(X509_get_issuer_name(x));
-	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) !=
-		NULL &&
-	    (hex = BN_bn2hex(bn)) != NULL) {
-		ci->serial = xstrdup(hex);
-		OPENSSL_free(hex);
-	}
-	BN_free(bn);
+	err = cert_info_fill(x, ci);
 	X509_free(x);
-	return CR_OK;
+	return err;
 }
