@@ -296,7 +296,7 @@ cut_comment(char *s)
 {
 	size_t i, len;
 
-	for (i = 1; s[i] != '\0'; i++) {
+	for (i = 1; s[0] != '\0' && s[i] != '\0'; i++) {
 		if (s[i] == '#' && isspace((unsigned char)s[i - 1])) {
 			s[i] = '\0';
 			break;

@@ -588,6 +588,11 @@ static const struct {
 	{ "[kube_control_plane]\ncp1\n[all:vars]\nansible_port=0\n"
 	  "[kube_control_plane:vars]\nansible_port=2222\n",
 	    true, "cp1", 2222 },
+	/* Fuzzing: an empty [group:vars] value was read past its end. */
+	{ "[kube_control_plane]\ncp1\n[all:vars]\nansible_user=\n", false,
+	    "ansible_user is empty", 0 },
+	{ "[kube_control_plane]\ncp1 ansible_user=\n", false,
+	    "ansible_user is empty", 0 },
 	{ "[kube_control_plane]\n---\n", false,
 	    "'---' is not a host name: this looks like YAML", 0 },
 	{ "[kube_control_plane]\ncp1 ansible_host=a\n[etcd]\n"
