@@ -28,5 +28,8 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 
 /* The command implementations, one file each (cmd_<name>.c). */
 int cmd_inventory(int argc, char **argv);
+int cmd_cordon(int argc, char **argv);
+int cmd_uncordon(int argc, char **argv);
+int cmd_drain(int argc, char **argv);
 
 #endif /* CR_CLI_H */

@@ -444,6 +444,29 @@ kube_new(const struct kubecfg *cfg, struct kube **kp)
 	return CR_OK;
 }
 
+enum cr_err
+kube_open(const struct kubecfg_opts *opts, struct kubecfg **cfgp,
+    struct kube **kp)
+{
+	struct kubecfg_diag d;
+	struct kubecfg *cfg = NULL;
+	enum cr_err err;
+
+	if ((err = kubecfg_load(opts, &cfg, &d)) != CR_OK) {
+		log_warnx("%s", d.msg);
+		return err;
+	}
+	if ((err = kube_new(cfg, kp)) != CR_OK) {
+		log_warnx("%s: cluster '%s': server '%s' is not a usable URL",
+		    kubecfg_display_path(cfg), kubecfg_cluster_name(cfg),
+		    kubecfg_server(cfg));
+		kubecfg_free(cfg);
+		return err;
+	}
+	*cfgp = cfg;
+	return CR_OK;
+}
+
 void
 kube_free(struct kube *k)
 {
@@ -1304,6 +1327,28 @@ kube_get(struct kube *k, const char *path, int64_t deadline,
 	}
 	kube_call_clear(&c);
 	return err;
+}
+
+void
+kube_print_error(FILE *fp, const struct kube *k)
+{
+	const char *m = k->last_msg;
+
+	if (strncmp(m, "Error from server", 17) == 0 ||
+	    strncmp(m, "error: ", 7) == 0)
+		fprintf(fp, "%s\n", m);
+	else
+		fprintf(fp, "error: %s\n", m);
+}
+
+const char *
+kube_node_arg(const char *arg)
+{
+	if (strncmp(arg, "node/", 5) == 0)
+		return arg + 5;
+	if (strncmp(arg, "nodes/", 6) == 0)
+		return arg + 6;
+	return arg;
 }
 
 const char *

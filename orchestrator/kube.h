@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -157,6 +158,15 @@ enum cr_err kube_new(const struct kubecfg *cfg, struct kube **kp) CR_MUST_CHECK;
 /* Releases k, wiping the credentials it holds. NULL is a no-op. */
 void kube_free(struct kube *k);
 
+/*
+ * For commands: loads the kubeconfig opts choose (kubecfg_load()) and
+ * makes a client for it (kube_new()), logging the reason once when either
+ * fails. On success release *kp with kube_free(), then *cfgp with
+ * kubecfg_free().
+ */
+enum cr_err kube_open(const struct kubecfg_opts *opts, struct kubecfg **cfgp,
+    struct kube **kp) CR_MUST_CHECK;
+
 /* Changes the per-connection and per-request time limits (ms; <= 0 keeps). */
 void kube_set_timeouts(struct kube *k, int connect_ms, int request_ms);
 
@@ -228,6 +238,16 @@ typedef enum cr_err (*kube_mutate_fn)(json_object *obj, void *arg);
  */
 enum cr_err kube_update(struct kube *k, const char *path, kube_mutate_fn fn,
     void *arg, int64_t deadline) CR_MUST_CHECK;
+
+/*
+ * For commands: prints the last failure as kubectl prints errors, "Error
+ * from server (NotFound): ..." for an error answer, "error: ..." for the
+ * rest, on fp.
+ */
+void kube_print_error(FILE *fp, const struct kube *k);
+
+/* For commands: "node/cp1" and "nodes/cp1" name cp1, as in kubectl. */
+const char *kube_node_arg(const char *arg);
 
 /* The last failed one-call helper's message ("" if none). Borrowed. */
 const char *kube_error_message(const struct kube *k);

@@ -20,6 +20,10 @@ static const struct cli_cmd cmds[] = {
 	{ "help", cmd_help, "explain certroll or one of its commands" },
 	{ "inventory", cmd_inventory,
 	    "show the control-plane nodes an inventory file resolves to" },
+	{ "cordon", cmd_cordon, "mark nodes unschedulable, as kubectl does" },
+	{ "uncordon", cmd_uncordon, "mark nodes schedulable, as kubectl does" },
+	{ "drain", cmd_drain, "cordon nodes and evict their pods, as kubectl "
+			     "does" },
 };
 
 static void
