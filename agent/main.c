@@ -11,6 +11,8 @@
 #include "log.h"
 
 static const struct agent_cmd cmds[] = {
+	{ "snapshot", agent_cmd_snapshot,
+	    "save an etcd snapshot through the v3 gateway" },
 	{ NULL, NULL, NULL },
 };
 

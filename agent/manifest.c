@@ -519,6 +519,23 @@ manifest_endpoints(const struct manifest *m, enum manifest_comp c,
 }
 
 enum cr_err
+manifest_url_endpoint(const char *url, const char *def_port,
+    struct manifest_endpoint *ep, struct manifest_diag *d)
+{
+	struct manifest_endpoint tmp;
+	bool https;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (!url_split(url, strlen(url), def_port, &https, &tmp))
+		return diag_set(d, NULL, "malformed URL '%s'", url);
+	if (!https)
+		return diag_set(d, NULL, "'%s' is not an https URL", url);
+	memcpy(ep->host, tmp.host, sizeof(ep->host));
+	memcpy(ep->port, tmp.port, sizeof(ep->port));
+	return CR_OK;
+}
+
+enum cr_err
 manifest_file_check_frequency(const char *path, int64_t *msp,
     struct manifest_diag *d)
 {

@@ -138,6 +138,15 @@ enum cr_err manifest_endpoints(const struct manifest *m, enum manifest_comp c,
     struct manifest_endpoints *out, struct manifest_diag *diag) CR_MUST_CHECK;
 
 /*
+ * Parses one https URL ("https://127.0.0.1:2379", "https://[::1]:2379")
+ * into ep->host and ep->port, def_port when the URL has none; a wildcard
+ * host becomes loopback. Other members of ep are left alone. Returns
+ * CR_ERR_CONFIG with the reason in diag for anything else.
+ */
+enum cr_err manifest_url_endpoint(const char *url, const char *def_port,
+    struct manifest_endpoint *ep, struct manifest_diag *diag) CR_MUST_CHECK;
+
+/*
  * Reads fileCheckFrequency from the kubelet's configuration file (e.g.
  * /var/lib/kubelet/config.yaml) into *msp. Returns CR_ERR_SYS (errno set,
  * ENOENT when there is no such file) if it cannot be read, CR_ERR_CONFIG

@@ -192,12 +192,25 @@ tcp_connect(const char *host, const char *port, int64_t deadline, int *fdp,
 	return CR_OK;
 }
 
+/* OpenSSL says "system lib" for a missing file; say what is wrong. */
+static enum cr_err
+check_readable(const char *path, const char *what, struct tlsc_diag *d)
+{
+	if (access(path, R_OK) == 0)
+		return CR_OK;
+	return fail(d, CR_ERR_CONFIG, "%s '%s': %s", what, path,
+	    strerror(errno));
+}
+
 static enum cr_err
 ctx_client_cert(SSL_CTX *ctx, const struct tlsc_opts *o, struct tlsc_diag *d)
 {
 	char why[160];
 	const char *key = o->key_file != NULL ? o->key_file : o->cert_file;
 
+	if (check_readable(o->cert_file, "client certificate", d) != CR_OK ||
+	    check_readable(key, "client key", d) != CR_OK)
+		return CR_ERR_CONFIG;
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1)
 		return fail(d, CR_ERR_CONFIG, "client certificate '%s': %s",
 		    o->cert_file, ssl_reason(why, sizeof(why)));
@@ -233,6 +246,8 @@ ctx_new(const struct tlsc_opts *o, SSL_CTX **ctxp, struct tlsc_diag *d)
 		goto out;
 	if (!o->insecure) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		if ((err = check_readable(o->ca_file, "CA file", d)) != CR_OK)
+			goto out;
 		err = CR_ERR_CONFIG;
 		if (SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1) {
 			fail(d, err, "CA file '%s': %s", o->ca_file,
@@ -855,6 +870,24 @@ send_request(struct tlsc *c, const struct tlsc_req *req, struct tlsc_diag *d)
 	return err;
 }
 
+/*
+ * Under TLS 1.3 a server refuses our client certificate after the
+ * handshake: its alert may already wait for us when sending fails because
+ * it reset the connection. The alert is the better reason.
+ */
+static enum cr_err
+pending_alert(struct tlsc *c, enum cr_err err, struct tlsc_diag *d)
+{
+	struct tlsc_diag alert;
+
+	if (err == CR_ERR_SYS && fill(c, &alert) == CR_ERR_TLS) {
+		if (d != NULL)
+			*d = alert;
+		return CR_ERR_TLS;
+	}
+	return err;
+}
+
 enum cr_err
 tlsc_request(struct tlsc *c, const struct tlsc_req *req, struct tlsc_resp *resp,
     struct tlsc_diag *d)
@@ -871,7 +904,7 @@ tlsc_request(struct tlsc *c, const struct tlsc_req *req, struct tlsc_resp *resp,
 	c->used = true;
 	resp->peer = c->peer;
 	if ((err = send_request(c, req, d)) != CR_OK)
-		return err;
+		return pending_alert(c, err, d);
 	do {
 		if (interim++ > MAX_INTERIM)
 			return fail(d, CR_ERR_PROTO, "too many 1xx responses");

@@ -1,5 +1,14 @@
 # The agent's node operations (snapshot, restart, health, rollback) and the
 # TLS client they use. The live tests talk to stand-ins and a real etcd on
 # loopback only; tests/support/agentops-pki.sh makes their certificates.
-cr_unit_test(tlsc LIBS cr::cr_common SOURCES support/bgproc.c TIMEOUT 120)
+cr_unit_test(tlsc LIBS cr::cr_common SOURCES support/bgproc.c support/opsfix.c
+  TIMEOUT 120)
 cr_unit_test(manifest LIBS cr::cr_agent)
+cr_unit_test(agent_snapshot LIBS cr::cr_agent
+  SOURCES support/bgproc.c support/opsfix.c TIMEOUT 180)
+# The tests take their kubeadm PKI from certroll-pkigen when it is built.
+foreach(t tlsc agent_snapshot)
+  if(TARGET certroll-pkigen)
+    add_dependencies(test_${t} certroll-pkigen)
+  endif()
+endforeach()

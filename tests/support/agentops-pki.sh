@@ -7,6 +7,8 @@
 #                                 kcm/scheduler serving certs under
 #                                 DIR/selfsigned, an unrelated CA and client
 #                                 under DIR/other
+#   agentops-pki.sh extras DIR    only DIR/selfsigned and DIR/other (when
+#                                 certroll-pkigen made DIR/pki)
 #   agentops-pki.sh reissue DIR NAME
 #                                 re-signs DIR/pki/NAME.crt (e.g. apiserver,
 #                                 etcd/server) with its key and a new serial
@@ -67,9 +69,22 @@ if [ "${1:-}" = reissue ]; then
 	exit 0
 fi
 
+extras() {
+	mkdir -p "$1/selfsigned" "$1/other"
+	selfsigned "$1/selfsigned/kube-controller-manager" kube-controller-manager
+	selfsigned "$1/selfsigned/kube-scheduler" kube-scheduler
+	ca "$1/other/ca" other-ca
+	sign "$1/other/client" "$1/other/ca" /CN=stranger clientAuth
+}
+
+if [ "${1:-}" = extras ]; then
+	extras "$2"
+	exit 0
+fi
+
 D=$1
 P=$D/pki
-mkdir -p "$P/etcd" "$D/selfsigned" "$D/other"
+mkdir -p "$P/etcd"
 ca "$P/ca" kubernetes
 ca "$P/etcd/ca" etcd-ca
 sign "$P/apiserver" "$P/ca" /CN=kube-apiserver serverAuth "DNS:kubernetes,$SAN"
@@ -81,7 +96,4 @@ sign "$P/etcd/peer" "$P/etcd/ca" /CN=node1 serverAuth,clientAuth \
     "DNS:node1,$SAN"
 sign "$P/etcd/healthcheck-client" "$P/etcd/ca" \
     /CN=kube-etcd-healthcheck-client clientAuth
-selfsigned "$D/selfsigned/kube-controller-manager" kube-controller-manager
-selfsigned "$D/selfsigned/kube-scheduler" kube-scheduler
-ca "$D/other/ca" other-ca
-sign "$D/other/client" "$D/other/ca" /CN=stranger clientAuth
+extras "$D"

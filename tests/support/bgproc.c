@@ -19,12 +19,18 @@
 #include "clock.h"
 
 static void
-child(int out[2], const char *const *argv)
+child(int out[2], const char *const *argv, const char *errlog)
 {
 	char *const *av = (char *const *)(uintptr_t)argv;
+	int fd;
 
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (errlog != NULL &&
+	    (fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600)) != -1) {
+		dup2(fd, 2);
+		close(fd);
+	}
 	dup2(out[1], 1);
 	close(out[0]);
 	close(out[1]);
@@ -33,7 +39,7 @@ child(int out[2], const char *const *argv)
 }
 
 enum cr_err
-bgproc_start(struct bgproc *p, const char *const *argv)
+bgproc_start(struct bgproc *p, const char *const *argv, const char *errlog)
 {
 	int out[2];
 	pid_t pid;
@@ -46,7 +52,7 @@ bgproc_start(struct bgproc *p, const char *const *argv)
 		return CR_ERR_SYS;
 	}
 	if (pid == 0)
-		child(out, argv);
+		child(out, argv, errlog);
 	/* Also here, so a kill before the child's setpgid cannot miss it. */
 	setpgid(pid, pid);
 	close(out[1]);

@@ -26,10 +26,11 @@ struct bgproc {
 
 /*
  * Starts argv (argv[0] searched in PATH) with stdout to a pipe and stderr
- * inherited. Returns CR_ERR_SYS if it cannot be started.
+ * appended to the file errlog (NULL: inherited). Returns CR_ERR_SYS if it
+ * cannot be started.
  */
-enum cr_err bgproc_start(struct bgproc *p,
-    const char *const *argv) CR_MUST_CHECK;
+enum cr_err bgproc_start(struct bgproc *p, const char *const *argv,
+    const char *errlog) CR_MUST_CHECK;
 
 /*
  * Reads one line of the child's stdout (without the newline) within

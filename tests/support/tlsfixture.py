@@ -183,6 +183,12 @@ def serve(conn, args):
         echo(conn, method, extra)
     elif path == "/big":
         big(conn)
+    elif path == "/v3/maintenance/status" and method == "POST":
+        doc = json.dumps({"header": {"cluster_id": "1", "member_id": "42",
+                                     "revision": "7", "raft_term": "2"},
+                          "version": "3.4.23", "dbSize": "20480"}).encode()
+        conn.sendall(head("200 OK", ["Content-Type: application/json",
+                                     "Content-Length: %d" % len(doc)]) + doc)
     elif path == "/v3/maintenance/snapshot" and method == "POST":
         send_snapshot(conn, args)
     elif path in FIXED:

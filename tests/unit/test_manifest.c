@@ -331,6 +331,49 @@ test_manifest_components(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(d.msg, "'kube-proxy'"));
 }
 
+static const struct url_case {
+	const char *url;
+	enum cr_err err;
+	const char *host;
+	const char *port;
+} url_cases[] = {
+	{ "https://127.0.0.1:2379", CR_OK, "127.0.0.1", "2379" },
+	{ "https://[::1]:12379/", CR_OK, "::1", "12379" },
+	{ "https://etcd.local", CR_OK, "etcd.local", "2379" },
+	{ "https://0.0.0.0:2379", CR_OK, "127.0.0.1", "2379" },
+	{ "http://127.0.0.1:2379", CR_ERR_CONFIG, NULL, NULL },
+	{ "127.0.0.1:2379", CR_ERR_CONFIG, NULL, NULL },
+	{ "https://127.0.0.1:0", CR_ERR_CONFIG, NULL, NULL },
+	{ "https://127.0.0.1:", CR_ERR_CONFIG, NULL, NULL },
+	{ "https://", CR_ERR_CONFIG, NULL, NULL },
+	{ "https://[::1", CR_ERR_CONFIG, NULL, NULL },
+	{ "https://a_b:1", CR_ERR_CONFIG, NULL, NULL },
+};
+
+static void
+test_manifest_url(void)
+{
+	const struct url_case *t;
+	struct manifest_endpoint ep;
+	struct manifest_diag d;
+	size_t i;
+
+	for (i = 0; i < sizeof(url_cases) / sizeof(url_cases[0]); i++) {
+		t = &url_cases[i];
+		memset(&ep, 0, sizeof(ep));
+		CU_ASSERT_CASE(manifest_url_endpoint(t->url, "2379", &ep, &d) ==
+			t->err,
+		    t->url);
+		if (t->err != CR_OK) {
+			CU_ASSERT_CASE(ep.host[0] == '\0', t->url);
+			CU_ASSERT_CASE(strstr(d.msg, t->url) != NULL, t->url);
+			continue;
+		}
+		CU_ASSERT_CASE(strcmp(ep.host, t->host) == 0, t->url);
+		CU_ASSERT_CASE(strcmp(ep.port, t->port) == 0, t->url);
+	}
+}
+
 static const struct fcf_case {
 	const char *name;
 	const char *yaml; /* NULL: no file */
@@ -384,6 +427,7 @@ static CU_TestInfo tests[] = {
 	{ "flags", test_manifest_flags },
 	{ "endpoints", test_manifest_endpoints },
 	{ "components", test_manifest_components },
+	{ "url", test_manifest_url },
 	{ "file_check_frequency", test_manifest_fcf },
 	CU_TEST_INFO_NULL,
 };
