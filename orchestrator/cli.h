@@ -26,10 +26,18 @@ struct cli_cmd {
 int cli_usage(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * For getopt_long()'s ':' (missing value; optstring starts with ':') and
+ * '?' (unknown option) with opterr = 0: names the option once, as
+ * cli_usage() does, and returns CLI_EXIT_USAGE.
+ */
+int cli_bad_option(const char *cmd, int c, char *const *argv);
+
 /* The command implementations, one file each (cmd_<name>.c). */
 int cmd_inventory(int argc, char **argv);
 int cmd_cordon(int argc, char **argv);
 int cmd_uncordon(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif /* CR_CLI_H */

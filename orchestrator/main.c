@@ -22,8 +22,11 @@ static const struct cli_cmd cmds[] = {
 	    "show the control-plane nodes an inventory file resolves to" },
 	{ "cordon", cmd_cordon, "mark nodes unschedulable, as kubectl does" },
 	{ "uncordon", cmd_uncordon, "mark nodes schedulable, as kubectl does" },
-	{ "drain", cmd_drain, "cordon nodes and evict their pods, as kubectl "
-			     "does" },
+	{ "drain", cmd_drain,
+	    "cordon nodes and evict their pods, as kubectl "
+	    "does" },
+	{ "status", cmd_status,
+	    "show the last rollout: each node's state and what to run next" },
 };
 
 static void
