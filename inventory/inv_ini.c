@@ -110,6 +110,25 @@ tokenize_fail(struct ini *p, const struct line *ln, size_t at, bool quote)
 		    "on the next line");
 }
 
+/*
+ * Appends the character or quoted part at s[*ip] to b and moves past it.
+ * Returns 0, or 1 for an unclosed quote, 2 for a backslash at the end.
+ */
+static int
+tok_part(const char *s, size_t *ip, struct buf *b)
+{
+	char c = s[*ip];
+
+	if (c == '\'' || c == '"')
+		return read_quoted(s, ip, b) ? 0 : 1;
+	if (c == '\\' && s[*ip + 1] == '\0')
+		return 2;
+	if (c == '\\')
+		(*ip)++;
+	buf_putc(b, s[(*ip)++]);
+	return 0;
+}
+
 /* Splits a host line as Python's shlex.split(line, comments=True). */
 static enum cr_err
 tokenize(struct ini *p, const struct line *ln, struct toks *t)
@@ -118,6 +137,7 @@ tokenize(struct ini *p, const struct line *ln, struct toks *t)
 	struct buf b = BUF_INIT;
 	size_t i = 0, start = 0;
 	bool in_tok = false;
+	int rc;
 
 	for (;;) {
 		char c = s[i];
@@ -135,18 +155,9 @@ tokenize(struct ini *p, const struct line *ln, struct toks *t)
 			in_tok = true;
 			start = i;
 		}
-		if ((c == '\'' || c == '"') && !read_quoted(s, &i, &b)) {
+		if ((rc = tok_part(s, &i, &b)) != 0) {
 			buf_clear(&b);
-			return tokenize_fail(p, ln, i, true);
-		} else if (c == '\\' && s[i + 1] == '\0') {
-			buf_clear(&b);
-			return tokenize_fail(p, ln, i, false);
-		} else if (c == '\\') {
-			buf_putc(&b, s[i + 1]);
-			i += 2;
-		} else if (c != '\'' && c != '"') {
-			buf_putc(&b, c);
-			i++;
+			return tokenize_fail(p, ln, i, rc == 1);
 		}
 	}
 	buf_clear(&b);
@@ -409,9 +420,11 @@ children_line(struct ini *p, const struct line *ln)
 		    p->m->groups[p->group].name);
 	}
 	name = xstrndup(ln->s, len);
-	child = inv_model_group(p->m, name, pos_at(p, ln->col));
+	err = inv_model_group(p->m, name, pos_at(p, ln->col), &child);
 	free(name);
-	err = inv_model_child(p->m, p->group, child, pos_at(p, ln->col));
+	if (err == CR_OK)
+		err = inv_model_child(p->m, p->group, child,
+		    pos_at(p, ln->col));
 	return err;
 }
 
@@ -485,8 +498,10 @@ header_line(struct ini *p, const struct line *ln)
 	    (err = tag_section(p, ln, tag, tlen, &section)) != CR_OK)
 		return err;
 	name = xstrndup(s, len);
-	p->group = inv_model_group(p->m, name, pos_at(p, ln->col));
+	err = inv_model_group(p->m, name, pos_at(p, ln->col), &p->group);
 	free(name);
+	if (err != CR_OK)
+		return err;
 	p->section = section;
 	if (section != SECTION_VARS)
 		p->m->groups[p->group].declared = true;
@@ -557,7 +572,7 @@ inv_ini_parse(struct inv_model *m, const char *data, size_t len)
 
 	memset(&p, 0, sizeof(p));
 	p.m = m;
-	p.group = inv_model_group(m, "ungrouped", pos_at(&p, 0));
+	err = inv_model_group(m, "ungrouped", pos_at(&p, 0), &p.group);
 	p.section = SECTION_HOSTS;
 	while (data < end && err == CR_OK) {
 		nl = memchr(data, '\n', (size_t)(end - data));

@@ -15,8 +15,15 @@
 #include "err.h"
 #include "inventory.h"
 
-/* Work units one parse may spend: guards against YAML alias bombs. */
+/*
+ * Work units one parse may spend (a host in a group, a variable, a group
+ * visited, a step of the loop check): guards against YAML alias bombs and
+ * quadratic group graphs.
+ */
 #define INV_MAX_WORK 200000u
+
+/* Distinct groups in one inventory. */
+#define INV_MAX_GROUPS 2000u
 
 /* Names of the groups that make a host a control-plane node. */
 extern const char *const inv_cp_groups[];
@@ -91,7 +98,9 @@ struct inv_model {
 	struct inv_host *hosts;
 	size_t nhosts;
 	struct inv_idx host_idx;
-	size_t work; /* units spent; see INV_MAX_WORK */
+	size_t work;   /* units spent; see INV_MAX_WORK */
+	size_t *stack; /* scratch of the loop check, one slot per group */
+	bool *seen;
 };
 
 /*
@@ -121,9 +130,10 @@ enum cr_err inv_hint(struct inv_model *m, const char *fmt, ...)
 enum cr_err inv_model_work(struct inv_model *m, size_t n,
     struct inv_pos pos) CR_MUST_CHECK;
 
-/* Index of group name, created (at pos) if new. */
-size_t inv_model_group(struct inv_model *m, const char *name,
-    struct inv_pos pos);
+/* Index of group name in *gp, created (at pos) if new; fails past
+ * INV_MAX_GROUPS. */
+enum cr_err inv_model_group(struct inv_model *m, const char *name,
+    struct inv_pos pos, size_t *gp) CR_MUST_CHECK;
 
 /* Index of group name, or (size_t)-1 if there is none. */
 size_t inv_model_find_group(const struct inv_model *m, const char *name);

@@ -72,6 +72,8 @@ inv_model_clear(struct inv_model *m)
 	free(m->group_idx.names);
 	free(m->host_idx.slots);
 	free(m->host_idx.names);
+	free(m->stack);
+	free(m->seen);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -174,21 +176,28 @@ inv_model_find_group(const struct inv_model *m, const char *name)
 	return idx_find(&m->group_idx, name);
 }
 
-size_t
-inv_model_group(struct inv_model *m, const char *name, struct inv_pos pos)
+enum cr_err
+inv_model_group(struct inv_model *m, const char *name, struct inv_pos pos,
+    size_t *gp)
 {
-	size_t g = inv_model_find_group(m, name);
 	struct inv_group *grp;
 
-	if (g != (size_t)-1)
-		return g;
+	if ((*gp = inv_model_find_group(m, name)) != (size_t)-1)
+		return CR_OK;
+	if (m->ngroups >= INV_MAX_GROUPS) {
+		inv_fail(m, pos, "more than %u groups", INV_MAX_GROUPS);
+		return inv_hint(m,
+		    "certroll needs only the control-plane "
+		    "groups; give it a smaller inventory");
+	}
 	m->groups = inv_grow(m->groups, m->ngroups, sizeof(*m->groups));
 	grp = &m->groups[m->ngroups++];
 	memset(grp, 0, sizeof(*grp));
 	grp->name = xstrdup(name);
 	grp->pos = pos;
 	idx_add(&m->group_idx, grp->name);
-	return m->ngroups - 1;
+	*gp = m->ngroups - 1;
+	return CR_OK;
 }
 
 static bool
@@ -215,6 +224,7 @@ inv_model_host(struct inv_model *m, const char *name, size_t g,
 {
 	size_t h = idx_find(&m->host_idx, name);
 	struct inv_host *host;
+	enum cr_err err;
 
 	if (h == (size_t)-1) {
 		if (m->nhosts >= INV_MAX_HOSTS) {
@@ -232,6 +242,8 @@ inv_model_host(struct inv_model *m, const char *name, size_t g,
 		h = m->nhosts - 1;
 	}
 	host = &m->hosts[h];
+	if ((err = inv_model_work(m, 1, pos)) != CR_OK)
+		return err;
 	if (!has_index(host->groups, host->ngroups, g)) {
 		push_index(&host->groups, &host->ngroups, g);
 		push_index(&m->groups[g].hosts, &m->groups[g].nhosts, h);
@@ -240,32 +252,37 @@ inv_model_host(struct inv_model *m, const char *name, size_t g,
 	return CR_OK;
 }
 
-/* True if to is from or one of its descendants (iterative, loop-proof). */
-static bool
-reaches(const struct inv_model *m, size_t from, size_t to)
+/*
+ * Sets *foundp if to is from or one of its descendants. Each group visited
+ * costs a work unit, so a hostile graph cannot make this quadratic.
+ */
+static enum cr_err
+reaches(struct inv_model *m, size_t from, size_t to, struct inv_pos pos,
+    bool *foundp)
 {
-	size_t *stack = xcalloc(m->ngroups, sizeof(*stack));
-	bool *seen = xcalloc(m->ngroups, sizeof(*seen));
 	size_t n = 0, g, i;
-	bool found = false;
+	enum cr_err err = CR_OK;
 
-	stack[n++] = from;
-	seen[from] = true;
-	while (n > 0 && !found) {
-		g = stack[--n];
-		found = g == to;
+	m->stack = xreallocarray(m->stack, m->ngroups, sizeof(*m->stack));
+	m->seen = xreallocarray(m->seen, m->ngroups, sizeof(*m->seen));
+	memset(m->seen, 0, m->ngroups * sizeof(*m->seen));
+	*foundp = false;
+	m->stack[n++] = from;
+	m->seen[from] = true;
+	while (n > 0 && !*foundp && err == CR_OK) {
+		g = m->stack[--n];
+		*foundp = g == to;
+		err = inv_model_work(m, 1, pos);
 		for (i = 0; i < m->groups[g].nchildren; i++) {
 			size_t c = m->groups[g].children[i];
 
-			if (!seen[c]) {
-				seen[c] = true;
-				stack[n++] = c;
+			if (!m->seen[c]) {
+				m->seen[c] = true;
+				m->stack[n++] = c;
 			}
 		}
 	}
-	free(stack);
-	free(seen);
-	return found;
+	return err;
 }
 
 enum cr_err
@@ -273,6 +290,8 @@ inv_model_child(struct inv_model *m, size_t parent, size_t child,
     struct inv_pos pos)
 {
 	struct inv_group *p = &m->groups[parent], *c = &m->groups[child];
+	enum cr_err err;
+	bool loop;
 
 	if (strcmp(c->name, "all") == 0) {
 		inv_fail(m, pos, "group 'all' cannot be a child of '%s'",
@@ -283,7 +302,9 @@ inv_model_child(struct inv_model *m, size_t parent, size_t child,
 	}
 	if (has_index(p->children, p->nchildren, child))
 		return CR_OK;
-	if (reaches(m, child, parent)) {
+	if ((err = reaches(m, child, parent, pos, &loop)) != CR_OK)
+		return err;
+	if (loop) {
 		inv_fail(m, pos,
 		    "group '%s' cannot be a child of '%s': '%s' "
 		    "already contains '%s'",

@@ -22,16 +22,16 @@ struct range {
 	size_t open, close; /* offsets of '[' and ']' in the pattern */
 	bool alpha;
 	unsigned long long beg, end, step;
-	int width; /* zero padding; 0 for none */
+	int width;                /* zero padding; 0 for none */
+	unsigned long long count; /* values in the range */
 };
 
 struct expand {
 	struct inv_model *m;
 	const char *pat;
 	struct inv_pos pos;
-	struct buf name;
-	char **names;
-	size_t n;
+	struct range *r;
+	size_t nr;
 };
 
 static enum cr_err
@@ -94,12 +94,38 @@ split_bounds(const char *s, size_t len, const char *part[3], size_t plen[3])
 	return n;
 }
 
+/*
+ * BEGIN and END as numbers (an empty BEGIN means 0, as in Ansible; a
+ * zero-padded BEGIN sets the width) or as letters. Returns the problem or
+ * NULL.
+ */
+static const char *
+parse_ends(struct range *r, const char *const part[3], const size_t plen[3])
+{
+	bool num = plen[0] == 0 || parse_number(part[0], plen[0], &r->beg);
+
+	if (num && parse_number(part[1], plen[1], &r->end)) {
+		if (plen[0] > 1 && part[0][0] == '0') {
+			if (plen[0] != plen[1])
+				return "a zero-padded BEGIN needs an END of "
+				       "the same width";
+			r->width = (int)plen[0];
+		}
+		return NULL;
+	}
+	if (parse_letter(part[0], plen[0], &r->beg) &&
+	    parse_letter(part[1], plen[1], &r->end)) {
+		r->alpha = true;
+		return NULL;
+	}
+	return "BEGIN and END must both be numbers or both letters";
+}
+
 static enum cr_err
 parse_bounds(struct expand *ex, struct range *r)
 {
-	const char *s = ex->pat + r->open + 1, *part[3];
+	const char *s = ex->pat + r->open + 1, *part[3], *problem;
 	size_t plen[3], n = split_bounds(s, r->close - r->open - 1, part, plen);
-	bool num;
 
 	if (n != 2 && n != 3)
 		return range_fail(ex, r,
@@ -110,90 +136,92 @@ parse_bounds(struct expand *ex, struct range *r)
 	if (n == 3 &&
 	    (!parse_number(part[2], plen[2], &r->step) || r->step == 0))
 		return range_fail(ex, r, "STEP must be a number of at least 1");
-	/* An empty BEGIN means 0, as in Ansible. */
-	num = plen[0] == 0 || parse_number(part[0], plen[0], &r->beg);
-	if (num && parse_number(part[1], plen[1], &r->end)) {
-		if (plen[0] > 1 && part[0][0] == '0') {
-			if (plen[0] != plen[1])
-				return range_fail(ex, r,
-				    "a zero-padded BEGIN needs an END of the "
-				    "same width");
-			r->width = (int)plen[0];
-		}
-	} else if (parse_letter(part[0], plen[0], &r->beg) &&
-	    parse_letter(part[1], plen[1], &r->end)) {
-		r->alpha = true;
-	} else {
-		return range_fail(ex, r,
-		    "BEGIN and END must both be numbers or both letters");
-	}
+	if ((problem = parse_ends(r, part, plen)) != NULL)
+		return range_fail(ex, r, problem);
 	if (r->beg > r->end)
 		return range_fail(ex, r, "it ends before it begins");
+	r->count = (r->end - r->beg) / r->step + 1;
 	return CR_OK;
 }
 
+/* Finds and checks every range, left to right. */
 static enum cr_err
-emit(struct expand *ex, size_t from)
+parse_ranges(struct expand *ex)
 {
-	struct inv_pos at = ex->pos;
+	const char *open, *close;
+	struct range *r;
+	size_t from = 0;
 	enum cr_err err;
 
-	if ((err = inv_model_work(ex->m, 1, at)) != CR_OK)
-		return err;
-	if (ex->n >= INV_MAX_HOSTS) {
-		inv_fail(ex->m, at,
-		    "host pattern '%s' expands to more than "
-		    "%u hosts",
-		    ex->pat, INV_MAX_HOSTS);
-		return inv_hint(ex->m,
-		    "certroll needs only the control-plane "
-		    "hosts; narrow the range");
+	while ((open = strchr(ex->pat + from, '[')) != NULL) {
+		ex->r = inv_grow(ex->r, ex->nr, sizeof(*ex->r));
+		r = &ex->r[ex->nr++];
+		memset(r, 0, sizeof(*r));
+		r->open = (size_t)(open - ex->pat);
+		if ((close = strchr(open, ']')) == NULL) {
+			r->close = strlen(ex->pat) - 1;
+			return range_fail(ex, r, "no closing ']'");
+		}
+		r->close = (size_t)(close - ex->pat);
+		if ((err = parse_bounds(ex, r)) != CR_OK)
+			return err;
+		from = r->close + 1;
 	}
-	ex->names = inv_grow(ex->names, ex->n, sizeof(*ex->names));
-	ex->names[ex->n++] = xasprintf("%s%s", buf_cstr(&ex->name),
-	    ex->pat + from);
 	return CR_OK;
 }
 
-static void
-name_truncate(struct buf *b, size_t len)
+/* The number of names, refused above INV_MAX_HOSTS before any is made. */
+static enum cr_err
+count_names(struct expand *ex, size_t *np)
 {
-	b->len = len;
-	if (b->data != NULL)
-		b->data[len] = '\0';
+	unsigned long long n = 1;
+	size_t i;
+
+	for (i = 0; i < ex->nr; i++) {
+		if (ex->r[i].count > INV_MAX_HOSTS ||
+		    n * ex->r[i].count > INV_MAX_HOSTS) {
+			inv_fail(ex->m, ex->pos,
+			    "host pattern '%s' expands to more than %u hosts",
+			    ex->pat, INV_MAX_HOSTS);
+			return inv_hint(ex->m,
+			    "certroll needs only the "
+			    "control-plane hosts; narrow "
+			    "the range");
+		}
+		n *= ex->r[i].count;
+	}
+	*np = (size_t)n;
+	return inv_model_work(ex->m, (size_t)n, ex->pos);
 }
 
-/* Expands the pattern from offset from, after the prefix in ex->name. */
-static enum cr_err
-expand_from(struct expand *ex, size_t from)
+/* Name number k: the rightmost range varies fastest, as in Ansible. */
+static char *
+make_name(const struct expand *ex, size_t k)
 {
-	const char *open = strchr(ex->pat + from, '['), *close;
-	struct range r;
-	unsigned long long v;
-	size_t keep = ex->name.len;
-	enum cr_err err = CR_OK;
+	struct buf b = BUF_INIT;
+	unsigned long long *idx = xcalloc(ex->nr + 1, sizeof(*idx));
+	size_t i = ex->nr, from = 0, len;
+	char *name;
 
-	if (open == NULL)
-		return emit(ex, from);
-	memset(&r, 0, sizeof(r));
-	r.open = (size_t)(open - ex->pat);
-	if ((close = strchr(open, ']')) == NULL) {
-		r.close = strlen(ex->pat) - 1;
-		return range_fail(ex, &r, "no closing ']'");
+	while (i-- > 0) {
+		idx[i] = k % ex->r[i].count;
+		k /= ex->r[i].count;
 	}
-	r.close = (size_t)(close - ex->pat);
-	if ((err = parse_bounds(ex, &r)) != CR_OK)
-		return err;
-	for (v = r.beg; v <= r.end && err == CR_OK; v += r.step) {
-		buf_put(&ex->name, ex->pat + from, r.open - from);
-		if (r.alpha)
-			buf_putc(&ex->name, letters[v]);
+	for (i = 0; i < ex->nr; i++) {
+		const struct range *r = &ex->r[i];
+		unsigned long long v = r->beg + idx[i] * r->step;
+
+		buf_put(&b, ex->pat + from, r->open - from);
+		if (r->alpha)
+			buf_putc(&b, letters[v]);
 		else
-			buf_printf(&ex->name, "%0*llu", r.width, v);
-		err = expand_from(ex, r.close + 1);
-		name_truncate(&ex->name, keep);
+			buf_printf(&b, "%0*llu", r->width, v);
+		from = r->close + 1;
 	}
-	return err;
+	buf_puts(&b, ex->pat + from);
+	free(idx);
+	name = buf_detach(&b, &len);
+	return name;
 }
 
 enum cr_err
@@ -202,6 +230,7 @@ inv_range_expand(struct inv_model *m, const char *pattern, struct inv_pos pos,
 {
 	struct expand ex;
 	enum cr_err err;
+	size_t n = 0, k;
 
 	*namesp = NULL;
 	*np = 0;
@@ -209,15 +238,15 @@ inv_range_expand(struct inv_model *m, const char *pattern, struct inv_pos pos,
 	ex.m = m;
 	ex.pat = pattern;
 	ex.pos = pos;
-	if ((err = expand_from(&ex, 0)) != CR_OK) {
-		inv_names_free(ex.names, ex.n);
-		buf_clear(&ex.name);
-		return err;
+	if ((err = parse_ranges(&ex)) == CR_OK &&
+	    (err = count_names(&ex, &n)) == CR_OK) {
+		*namesp = xcalloc(n, sizeof(**namesp));
+		for (k = 0; k < n; k++)
+			(*namesp)[k] = make_name(&ex, k);
+		*np = n;
 	}
-	buf_clear(&ex.name);
-	*namesp = ex.names;
-	*np = ex.n;
-	return CR_OK;
+	free(ex.r);
+	return err;
 }
 
 void

@@ -165,12 +165,12 @@ ranked_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Sorts the groups mark_groups() found, lowest precedence first. */
 static void
 rank_groups(struct res *r)
 {
 	size_t g;
 
-	mark_groups(r->m, r->host, r->in);
 	r->nrk = 0;
 	for (g = 0; g < r->m->ngroups; g++) {
 		if (!r->in[g])
@@ -493,11 +493,12 @@ resolve_host(struct res *r, bool *cpp)
 	enum cr_err err = CR_OK;
 	size_t f;
 
-	rank_groups(r);
+	mark_groups(r->m, r->host, r->in);
 	memset(r->node, 0, sizeof(*r->node));
 	r->node->roles = roles_of(r);
 	if ((*cpp = (r->node->roles & INV_ROLE_CONTROL_PLANE) != 0) == false)
 		return CR_OK;
+	rank_groups(r);
 	r->node->name = xstrdup(r->host->name);
 	r->node->line = r->host->pos.line;
 	r->node->column = r->host->pos.column;

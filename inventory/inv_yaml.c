@@ -150,7 +150,7 @@ section_children(struct yaml *p, size_t g, const struct ydoc_node *map,
     unsigned depth)
 {
 	enum cr_err err = CR_OK;
-	size_t i, child;
+	size_t i, child = 0;
 
 	for (i = 0; i < map->npairs && err == CR_OK; i++) {
 		err = group_of(p, &map->pairs[i], depth + 1, &child);
@@ -271,7 +271,8 @@ group_of(struct yaml *p, const struct ydoc_pair *pair, unsigned depth,
 		    "a YAML alias that refers to its own "
 		    "group makes an endless nesting");
 	}
-	*gp = inv_model_group(p->m, pair->key->value, pos);
+	if ((err = inv_model_group(p->m, pair->key->value, pos, gp)) != CR_OK)
+		return err;
 	p->m->groups[*gp].declared = true;
 	return group_body(p, *gp, pair->val, depth);
 }

@@ -62,42 +62,57 @@ inv_role_name(unsigned role)
 	return NULL;
 }
 
-/*
- * The first line that is not blank or a comment decides: "---", "%YAML",
- * "- item" or "name:" (a key ending in ':' and then nothing or a blank) is
- * YAML; "[section]", a bare host or "host:port" is INI.
- */
-static enum inv_format
-detect(const char *data, size_t len)
+/* The first line that is not blank or a '#' or ';' comment, or end. */
+static const char *
+first_significant(const char *p, const char *end)
 {
-	const char *p = data, *end = data + len;
-	size_t i;
-
 	while (p < end) {
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
 			p++;
 		if (p < end && *p != '\n' && *p != '#' && *p != ';')
-			break;
+			return p;
 		while (p < end && *p != '\n')
 			p++;
 		p += p < end;
 	}
-	if (p >= end || *p == '[')
+	return end;
+}
+
+/* True if the line at p starts with a YAML key: "name:" then a blank. */
+static bool
+starts_with_key(const char *p, const char *end)
+{
+	size_t i;
+
+	for (i = 0; p + i < end && !isspace((unsigned char)p[i]) && p[i] != '=';
+	     i++)
+		if (p[i] == ':' &&
+		    (p + i + 1 == end || isspace((unsigned char)p[i + 1])))
+			return true;
+	return false;
+}
+
+/*
+ * The first significant line decides: "---", "%YAML", "- item" or
+ * "name:" (a key ending in ':' and then nothing or a blank) is YAML;
+ * "[section]", a bare host or "host:port" is INI.
+ */
+static enum inv_format
+detect(const char *data, size_t len)
+{
+	const char *end = data + len, *p = first_significant(data, end);
+	size_t left = (size_t)(end - p);
+
+	if (left == 0 || *p == '[')
 		return INV_FORMAT_INI;
-	if ((size_t)(end - p) >= 3 &&
+	if (left >= 3 &&
 	    (strncmp(p, "---", 3) == 0 || strncmp(p, "%YA", 3) == 0))
 		return INV_FORMAT_YAML;
 	/* A "- item" list is YAML, if not an inventory; say so in YAML terms.
 	 */
-	if (*p == '-' && (p + 1 == end || isspace((unsigned char)p[1])))
+	if (*p == '-' && (left == 1 || isspace((unsigned char)p[1])))
 		return INV_FORMAT_YAML;
-	for (i = 0; p + i < end && !isspace((unsigned char)p[i]) && p[i] != '=';
-	     i++) {
-		if (p[i] == ':' &&
-		    (p + i + 1 == end || isspace((unsigned char)p[i + 1])))
-			return INV_FORMAT_YAML;
-	}
-	return INV_FORMAT_INI;
+	return starts_with_key(p, end) ? INV_FORMAT_YAML : INV_FORMAT_INI;
 }
 
 /* Text only: a NUL byte means a binary or UTF-16 file. */
@@ -123,21 +138,23 @@ check_text(struct inv_model *m, const char *data, size_t len)
 	    "right file?");
 }
 
+/* Six parameters: the signature the inventory's callers asked for. */
 enum cr_err
+/* NOLINTNEXTLINE(readability-function-size) */
 inv_parse(const char *name, const char *data, size_t len, enum inv_format fmt,
     struct inv **invp, struct inv_diag *diag)
 {
 	struct inv_model m;
 	enum cr_err err;
+	size_t skip;
 
 	*invp = NULL;
 	memset(diag, 0, sizeof(*diag));
 	inv_model_init(&m, name, diag);
 	/* A UTF-8 byte order mark is not part of the first line. */
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-		data += 3;
-		len -= 3;
-	}
+	skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	data += skip;
+	len -= skip;
 	if (fmt == INV_FORMAT_AUTO)
 		fmt = detect(data, len);
 	if ((err = check_text(&m, data, len)) == CR_OK &&

@@ -43,8 +43,8 @@ enum inv_format {
 #define INV_ROLE_WORKER        0x4u /* kube_node */
 
 /* Upper bounds that keep a hostile file from exhausting memory. */
-#define INV_MAX_FILE  (16u * 1024 * 1024) /* bytes read by inv_load() */
-#define INV_MAX_HOSTS 10000u              /* distinct hosts in one file */
+#define INV_MAX_FILE  ((size_t)16 << 20) /* bytes read by inv_load() */
+#define INV_MAX_HOSTS 10000u             /* distinct hosts in one file */
 
 /* One resolved control-plane node. Every string is owned by the inv. */
 struct inv_node {

@@ -899,6 +899,48 @@ test_hostile_inputs(void)
 	}
 }
 
+/* The limits on groups and hosts hold, and just below them all is well. */
+static void
+test_limits(void)
+{
+	static const struct {
+		unsigned groups, hosts;
+		const char *msg;
+	} rows[] = {
+		{ 1998, 1, NULL },
+		{ 1999, 1, "more than 2000 groups" },
+		{ 1, 9999, NULL },
+		{ 1, 10000, "more than 10000 hosts" },
+	};
+	size_t i, g, h;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		char *text = malloc(64 * (rows[i].groups + rows[i].hosts) + 64);
+		struct inv *inv = NULL;
+		struct inv_diag diag;
+		size_t len = 0;
+		enum cr_err err;
+
+		CU_ASSERT_FATAL(text != NULL);
+		/* "ungrouped" and kube_control_plane are groups too. */
+		for (g = 0; g < rows[i].groups; g++)
+			len += (size_t)sprintf(text + len, "[g%zu]\n", g);
+		len += (size_t)sprintf(text + len,
+		    "[kube_control_plane]\ncp\n");
+		for (h = 0; h < rows[i].hosts; h++)
+			len += (size_t)sprintf(text + len, "w%zu\n", h);
+		err = inv_parse("big.ini", text, len, INV_FORMAT_INI, &inv,
+		    &diag);
+		CU_ASSERT_CASE((err == CR_OK) == (rows[i].msg == NULL),
+		    diag.msg);
+		if (rows[i].msg != NULL)
+			CU_ASSERT_CASE(strcmp(diag.msg, rows[i].msg) == 0,
+			    diag.msg);
+		inv_free(inv);
+		free(text);
+	}
+}
+
 static CU_TestInfo file_tests[] = {
 	{ "resolve_every_field", test_files_resolve_every_field },
 	{ "exact_diagnostics", test_errors_exact_diagnostics },
@@ -911,6 +953,7 @@ static CU_TestInfo rule_tests[] = {
 	{ "detect_format", test_detect_rows },
 	{ "defaults_and_home", test_defaults_and_home },
 	{ "hostile_inputs", test_hostile_inputs },
+	{ "limits", test_limits },
 	CU_TEST_INFO_NULL,
 };
 
