@@ -49,28 +49,41 @@ member(json_object *obj, const char *key)
 	return v;
 }
 
-/* True if host is in group name, directly or through its children. */
 static bool
-in_group(json_object *list, const char *group, const char *host, unsigned depth)
+lists_host(json_object *g, const char *host)
 {
-	json_object *g = member(list, group), *v;
+	json_object *hosts = jv_arr(g, "hosts");
 	size_t i;
 
-	if (g == NULL || depth > 32)
-		return false;
-	if ((v = jv_arr(g, "hosts")) != NULL)
-		for (i = 0; i < json_object_array_length(v); i++)
-			if (strcmp(json_object_get_string(
-				       json_object_array_get_idx(v, i)),
-				host) == 0)
-				return true;
-	if ((v = jv_arr(g, "children")) != NULL)
-		for (i = 0; i < json_object_array_length(v); i++)
-			if (in_group(list,
-				json_object_get_string(
-				    json_object_array_get_idx(v, i)),
-				host, depth + 1))
-				return true;
+	for (i = 0; hosts != NULL && i < json_object_array_length(hosts); i++)
+		if (strcmp(json_object_get_string(
+			       json_object_array_get_idx(hosts, i)),
+			host) == 0)
+			return true;
+	return false;
+}
+
+/* True if host is in group, directly or through its children. */
+static bool
+in_group(json_object *list, const char *group, const char *host)
+{
+	const char *todo[256];
+	size_t n = 0, i, visits = 0;
+	json_object *g, *children;
+
+	todo[n++] = group;
+	while (n > 0 && visits++ < 1000) {
+		if ((g = member(list, todo[--n])) == NULL)
+			continue;
+		if (lists_host(g, host))
+			return true;
+		children = jv_arr(g, "children");
+		for (i = 0; children != NULL &&
+		     i < json_object_array_length(children) && n < NELEM(todo);
+		     i++)
+			todo[n++] = json_object_get_string(
+			    json_object_array_get_idx(children, i));
+	}
 	return false;
 }
 
@@ -142,10 +155,10 @@ compare_node(json_object *list, const char *host, const struct inv_node *n,
 			   setting(vars, kdir, "/etc/kubernetes")) == 0,
 	    what);
 	CU_ASSERT_CASE(((n->roles & INV_ROLE_ETCD) != 0) ==
-		in_group(list, "etcd", host, 0),
+		in_group(list, "etcd", host),
 	    what);
 	CU_ASSERT_CASE(((n->roles & INV_ROLE_WORKER) != 0) ==
-		in_group(list, "kube_node", host, 0),
+		in_group(list, "kube_node", host),
 	    what);
 }
 
@@ -155,7 +168,7 @@ is_cp(json_object *list, const char *host)
 	size_t i;
 
 	for (i = 0; i < NELEM(cp_groups); i++)
-		if (in_group(list, cp_groups[i], host, 0))
+		if (in_group(list, cp_groups[i], host))
 			return true;
 	return false;
 }

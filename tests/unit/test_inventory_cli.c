@@ -17,60 +17,58 @@
 
 static const struct {
 	const char *name;
-	const char *args[8];
+	const char *args[8]; /* "@name": the data file DATA "name" */
 	int exit_code;
 	const char *golden;     /* file stdout must equal, or NULL */
 	const char *out_has;    /* text stdout must contain, or NULL */
 	const char *err_equals; /* exact stderr, or NULL */
 	const char *err_has;    /* text stderr must contain, or NULL */
 } rows[] = {
-	{ "kubespray json", { "-i", DATA "kubespray.yaml", "-o", "json" }, 0,
+	{ "kubespray json", { "-i", "@kubespray.yaml", "-o", "json" }, 0,
 	    DATA "golden/kubespray.json", NULL, "", NULL },
-	{ "ini json", { "-i", DATA "cluster.ini", "-o", "json" }, 0,
+	{ "ini json", { "-i", "@cluster.ini", "-o", "json" }, 0,
 	    DATA "golden/cluster.json", NULL, "", NULL },
 	{ "forced format",
-	    { "--inventory", DATA "cluster.ini", "--format", "ini", "--output",
+	    { "--inventory", "@cluster.ini", "--format", "ini", "--output",
 		"json" },
 	    0, DATA "golden/cluster.json", NULL, "", NULL },
 	{ "table with --only",
-	    { "-i", DATA "kubespray.yaml", "--only", "node3,node1" }, 0,
+	    { "-i", "@kubespray.yaml", "--only", "node3,node1" }, 0,
 	    DATA "golden/kubespray-only.txt", NULL, "", NULL },
-	{ "bad file", { "-i", DATA "bad/port_zero.ini" }, 2, NULL, NULL,
+	{ "bad file", { "-i", "@bad/port_zero.ini" }, 2, NULL, NULL,
 	    DATA "bad/port_zero.ini:2:5: ansible_port 0 is out of range\n"
 		 "  hint: a port is a number from 1 to 65535; 22 is the "
 		 "default\n",
 	    NULL },
-	{ "bad yaml file", { "-i", DATA "bad/unknown_key.yaml", "-o", "json" },
-	    2, NULL, NULL,
+	{ "bad yaml file", { "-i", "@bad/unknown_key.yaml", "-o", "json" }, 2,
+	    NULL, NULL,
 	    DATA "bad/unknown_key.yaml:4:7: unexpected key 'host' in group "
 		 "'kube_control_plane'\n"
 		 "  hint: did you mean 'hosts'? a group holds only hosts, "
 		 "children and vars\n",
 	    NULL },
-	{ "missing file", { "-i", DATA "bad/missing.ini" }, 2, NULL, NULL,
+	{ "missing file", { "-i", "@bad/missing.ini" }, 2, NULL, NULL,
 	    DATA "bad/missing.ini: cannot read: No such file or directory\n"
 		 "  hint: check the path given with -i\n",
 	    NULL },
-	{ "wrong forced format",
-	    { "-i", DATA "cluster.ini", "--format", "yaml" }, 2, NULL, NULL,
-	    NULL, "cluster.ini:8:1: invalid YAML" },
-	{ "unknown --only name",
-	    { "-i", DATA "kubespray.yaml", "--only", "cp9" }, 2, NULL, NULL,
-	    NULL,
+	{ "wrong forced format", { "-i", "@cluster.ini", "--format", "yaml" },
+	    2, NULL, NULL, NULL, "cluster.ini:8:1: invalid YAML" },
+	{ "unknown --only name", { "-i", "@kubespray.yaml", "--only", "cp9" },
+	    2, NULL, NULL, NULL,
 	    "no control-plane node 'cp9' in the inventory\n"
 	    "  hint: the control-plane nodes are: node1, node2, node3\n" },
 	{ "no -i", { "-o", "json" }, 2, NULL, NULL, NULL,
 	    "no inventory given; use -i FILE" },
-	{ "unknown output", { "-i", DATA "cluster.ini", "-o", "yaml" }, 2, NULL,
+	{ "unknown output", { "-i", "@cluster.ini", "-o", "yaml" }, 2, NULL,
 	    NULL, NULL, "unknown output 'yaml' (table or json)" },
-	{ "unknown format", { "-i", DATA "cluster.ini", "--format", "toml" }, 2,
+	{ "unknown format", { "-i", "@cluster.ini", "--format", "toml" }, 2,
 	    NULL, NULL, NULL, "unknown format 'toml' (auto, ini or yaml)" },
 	{ "unknown option", { "--bogus" }, 2, NULL, NULL, NULL,
 	    "certroll inventory: unknown option '--bogus'\n" },
 	{ "option without value", { "-i" }, 2, NULL, NULL, NULL,
 	    "certroll inventory: option '-i' needs a value\n" },
-	{ "stray argument", { "-i", DATA "cluster.ini", "extra" }, 2, NULL,
-	    NULL, NULL, "unexpected argument 'extra'" },
+	{ "stray argument", { "-i", "@cluster.ini", "extra" }, 2, NULL, NULL,
+	    NULL, "unexpected argument 'extra'" },
 	{ "help", { "--help" }, 0, NULL, "[kube_control_plane]", "", NULL },
 };
 
@@ -124,9 +122,17 @@ test_cli_rows(void)
 		const char *argv[12] = { CERTROLL, "inventory" };
 		struct run_cmd c = RUN_CMD_INIT;
 
+		char paths[NELEM(rows[i].args)][512];
+
 		for (j = 0; j < NELEM(rows[i].args) && rows[i].args[j] != NULL;
-		     j++)
+		     j++) {
 			argv[j + 2] = rows[i].args[j];
+			if (rows[i].args[j][0] != '@')
+				continue;
+			snprintf(paths[j], sizeof(paths[j]), "%s%s", DATA,
+			    rows[i].args[j] + 1);
+			argv[j + 2] = paths[j];
+		}
 		c.argv = argv;
 		c.timeout_ms = 30000;
 		CU_ASSERT_CASE(run_cmd(&c) != CR_ERR_SYS, rows[i].name);
