@@ -11,6 +11,7 @@
 
 #include "inventory.h"
 
+/* NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's entry point */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
@@ -24,6 +25,7 @@ check_node(const struct inv *inv, const struct inv_node *n)
 		abort();
 }
 
+/* The name libFuzzer calls. NOLINTNEXTLINE(readability-identifier-naming) */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
