@@ -130,8 +130,10 @@ enum cr_err inv_hint(struct inv_model *m, const char *fmt, ...)
 enum cr_err inv_model_work(struct inv_model *m, size_t n,
     struct inv_pos pos) CR_MUST_CHECK;
 
-/* Index of group name in *gp, created (at pos) if new; fails past
- * INV_MAX_GROUPS. */
+/*
+ * Index of group name in *gp, created (at pos) if new; fails past
+ * INV_MAX_GROUPS.
+ */
 enum cr_err inv_model_group(struct inv_model *m, const char *name,
     struct inv_pos pos, size_t *gp) CR_MUST_CHECK;
 
@@ -160,7 +162,8 @@ enum cr_err inv_model_host_var(struct inv_model *m, size_t h, const char *key,
 
 /*
  * Applies Ansible's rules for "ungrouped" and resolves every control-plane
- * host into a new struct inv for the caller (release with inv_free()).
+ * host into a new struct inv. On success *invp must be released with
+ * inv_free().
  */
 enum cr_err inv_model_resolve(struct inv_model *m,
     struct inv **invp) CR_MUST_CHECK;
@@ -170,8 +173,9 @@ void inv_node_clear(struct inv_node *n);
 
 /*
  * Expands Ansible host ranges ("cp[1:3]", "cp[01:10:2]", "cp-[a:c]",
- * several per name) into *namesp (n strings and the array, to free).
- * pos is the pattern's place; errors point at the offending '['.
+ * several per name) into the *np names of *namesp. On success *namesp must
+ * be released with inv_names_free(). pos is the pattern's place; errors
+ * point at the offending '['.
  */
 enum cr_err inv_range_expand(struct inv_model *m, const char *pattern,
     struct inv_pos pos, char ***namesp, size_t *np) CR_MUST_CHECK;
@@ -187,7 +191,7 @@ enum cr_err inv_yaml_parse(struct inv_model *m, const char *data,
 
 /*
  * The name in names (NULL-terminated) closest to s by edit distance, for
- * "did you mean" hints.
+ * "did you mean" hints. Returns one of names; do not free.
  */
 const char *inv_closest(const char *s, const char *const *names);
 

@@ -99,28 +99,40 @@ enum cr_err inv_parse(const char *name, const char *data, size_t len,
 /* Number of control-plane nodes (at least one in a loaded inventory). */
 size_t inv_count(const struct inv *inv);
 
-/* Node i in inventory order, or NULL when i is out of range. Borrowed. */
+/*
+ * Node i in inventory order, or NULL when i is out of range. Returns a
+ * pointer into inv, valid until the next inv_select() or inv_free() on inv;
+ * do not free.
+ */
 const struct inv_node *inv_node_at(const struct inv *inv, size_t i);
 
 /*
  * The node whose inventory name, or else whose Kubernetes node name, is
- * name; NULL if none. Borrowed.
+ * name; NULL if none. Returns a pointer into inv, valid until the next
+ * inv_select() or inv_free() on inv; do not free.
  */
 const struct inv_node *inv_node_find(const struct inv *inv, const char *name);
 
 /*
  * Keeps only the nodes named in csv_names ("cp1,cp3", inventory or node
- * names, spaces around commas allowed), in inventory order. Returns
- * CR_ERR_INVENTORY and fills diag, leaving inv unchanged, when a name is
- * unknown or the list is empty.
+ * names, spaces around commas allowed), in inventory order; the others are
+ * released, so earlier inv_node_at() pointers are stale. Returns
+ * CR_ERR_INVENTORY and fills diag (file: the inventory, no line), leaving
+ * inv unchanged, when a name is unknown or the list is empty.
  */
 enum cr_err inv_select(struct inv *inv, const char *csv_names,
     struct inv_diag *diag) CR_MUST_CHECK;
 
-/* Name of the path the inventory was read from (borrowed). */
+/*
+ * The path the inventory was read from. Returns a pointer into inv, valid
+ * until inv_free(); do not free.
+ */
 const char *inv_source(const struct inv *inv);
 
-/* "control-plane", "etcd" or "worker" for one INV_ROLE_* bit, else NULL. */
+/*
+ * "control-plane", "etcd" or "worker" for one INV_ROLE_* bit, else NULL.
+ * The string is static; do not free.
+ */
 const char *inv_role_name(unsigned role);
 
 /* Parses "auto", "ini" or "yaml"; false if s is none of them. */
