@@ -693,10 +693,12 @@ struct proto_transport {
 /*
  * A transport over two file descriptors (stdin/stdout, a socketpair, two
  * pipes), with poll(2) for the timeouts. The descriptors are borrowed and
- * never closed. ctx is allocated: hand the result to proto_conn_new(),
- * which releases it. Writes to a socket use MSG_NOSIGNAL; a program that
- * writes to a pipe should ignore SIGPIPE so that a vanished peer is an
- * EPIPE error rather than a signal.
+ * never closed and may stay blocking: writes never wait past the timeout
+ * (sockets are written with MSG_DONTWAIT, anything else in PIPE_BUF
+ * pieces once poll(2) says writable). ctx is allocated: hand the result to
+ * proto_conn_new(), which releases it. Writes to a socket use
+ * MSG_NOSIGNAL; a program that writes to a pipe should ignore SIGPIPE so
+ * that a vanished peer is an EPIPE error rather than a signal.
  */
 struct proto_transport proto_transport_fd(int rfd, int wfd);
 

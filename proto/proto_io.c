@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,9 +76,14 @@ fd_write(void *ctx, const void *buf, size_t len, int timeout_ms)
 
 	if (fd_wait(f->wfd, POLLOUT, timeout_ms) == -1)
 		return -1;
+	/*
+	 * A blocking write waits until all of len is taken, whatever the
+	 * deadline. A socket is told not to wait; a pipe that polled
+	 * writable takes PIPE_BUF bytes without blocking.
+	 */
 	if (f->wsock)
-		return send(f->wfd, buf, len, MSG_NOSIGNAL);
-	return write(f->wfd, buf, len);
+		return send(f->wfd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return write(f->wfd, buf, len > PIPE_BUF ? PIPE_BUF : len);
 }
 
 struct proto_transport
