@@ -39,5 +39,6 @@ int cmd_cordon(int argc, char **argv);
 int cmd_uncordon(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 #endif /* CR_CLI_H */

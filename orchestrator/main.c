@@ -25,6 +25,8 @@ static const struct cli_cmd cmds[] = {
 	{ "drain", cmd_drain,
 	    "cordon nodes and evict their pods, as kubectl "
 	    "does" },
+	{ "plan", cmd_plan,
+	    "show what apply would do and what would stop it (read-only)" },
 	{ "status", cmd_status,
 	    "show the last rollout: each node's state and what to run next" },
 };
