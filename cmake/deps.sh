@@ -2,7 +2,7 @@
 # Installs, with apt-get, every Debian package certroll needs to build, test
 # and run its lab. Idempotent: packages already present are not touched and
 # nothing is printed for them. Usage: cmake/deps.sh [extra-group...]
-#   groups: bench (ansible-core, hyperfine), fuzz (clang, libfuzzer)
+#   groups: bench (hyperfine), fuzz (clang, libfuzzer)
 set -eu
 
 base="build-essential cmake pkg-config clang-format
