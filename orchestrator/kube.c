@@ -196,6 +196,7 @@ kube_status_parse(json_object *body, long code, long retry_after,
     struct kube_status *st)
 {
 	const char *kind = jv_str(body, "kind"), *s;
+	json_object *jc;
 	enum kube_reason r;
 	int64_t v;
 
@@ -208,7 +209,10 @@ kube_status_parse(json_object *body, long code, long retry_after,
 			snprintf(st->reason, sizeof(st->reason), "%s", s);
 		if ((s = jv_str(body, "message")) != NULL)
 			snprintf(st->message, sizeof(st->message), "%s", s);
-		if (jv_int(body, "code", &v) && v > 0)
+		/* Status.code is an int32; a string is a malformed body. */
+		if ((jc = jv_path(body, "code")) != NULL &&
+		    json_object_is_type(jc, json_type_int) &&
+		    (v = json_object_get_int64(jc)) > 0 && v < 1000)
 			st->code = (long)v;
 		status_details(body, st);
 	}
@@ -727,8 +731,7 @@ probe_chain(const struct kube *k, const struct endpoint *ep,
 }
 
 static bool
-explain_server_cert(const struct endpoint *ep, const struct cert_info *c,
-    bool leaf, char *msg, size_t len)
+explain_server_cert(const struct cert_info *c, bool leaf, char *msg, size_t len)
 {
 	char when[TIMEFMT_MAX], rel[80];
 	time_t now = clock_now();
@@ -738,29 +741,30 @@ explain_server_cert(const struct endpoint *ep, const struct cert_info *c,
 		ago(c->not_after, now, rel, sizeof(rel));
 		if (leaf)
 			snprintf(msg, len,
-			    "the API server at %s presents a "
-			    "serving certificate (%s) that expired on %s (%s): "
-			    "the control plane's certificates have lapsed; run "
-			    "'certroll recover -i INVENTORY' to renew them on "
-			    "every node",
-			    ep->url, c->subject, when, rel);
+			    "(x509: certificate has expired or is not yet "
+			    "valid): the API server's serving certificate (%s) "
+			    "expired on %s, %s, so the control plane's "
+			    "certificates have lapsed; run 'certroll recover "
+			    "-i INVENTORY' to renew them on every node",
+			    c->subject, when, rel);
 		else
 			snprintf(msg, len,
-			    "the API server at %s presents a "
-			    "chain whose CA certificate (%s) expired on %s "
-			    "(%s): renewing leaf certificates cannot fix this, "
-			    "the cluster CA must be replaced",
-			    ep->url, c->subject, when, rel);
+			    "(x509: certificate has expired or is not yet "
+			    "valid): the CA certificate (%s) in the API "
+			    "server's chain expired on %s, %s; renewing leaf "
+			    "certificates cannot fix this, the cluster CA must "
+			    "be replaced",
+			    c->subject, when, rel);
 		return true;
 	}
 	if (now < c->not_before) {
 		timefmt_rfc3339(c->not_before, when, sizeof(when));
 		ago(c->not_before, now, rel, sizeof(rel));
 		snprintf(msg, len,
-		    "the API server at %s presents a certificate "
-		    "(%s) that is not valid before %s (%s): the clocks of this "
-		    "machine and the node disagree",
-		    ep->url, c->subject, when, rel);
+		    "(x509: certificate has expired or is not yet valid): the "
+		    "API server's certificate (%s) is not valid before %s, %s: "
+		    "the clocks of this machine and the node disagree",
+		    c->subject, when, rel);
 		return true;
 	}
 	return false;
@@ -784,10 +788,10 @@ explain_tls(const struct kube *k, const struct endpoint *ep, const char *why,
 	memset(chain, 0, sizeof(chain));
 	n = probe_chain(k, ep, chain, CHAIN_MAX);
 	for (i = 0; i < n && !found; i++)
-		found = explain_server_cert(ep, &chain[i], i == 0, reason,
+		found = explain_server_cert(&chain[i], i == 0, reason,
 		    sizeof(reason));
 	if (found)
-		snprintf(msg, len, "TLS handshake with %s failed: %s", ep->url,
+		snprintf(msg, len, "TLS handshake with %s failed %s", ep->url,
 		    reason);
 	else if (n > 0) {
 		timefmt_rfc3339(chain[0].not_after, until, sizeof(until));
@@ -1001,6 +1005,18 @@ is_conn_error(CURLcode rc)
 	    rc == CURLE_HTTP2_STREAM || rc == CURLE_PARTIAL_FILE;
 }
 
+/*
+ * Under TLS 1.3 a server refuses our certificate after the handshake, so
+ * libcurl reports a receive error carrying the TLS alert.
+ */
+static bool
+is_tls_failure(CURLcode rc, const char *why)
+{
+	return is_tls_error(rc) ||
+	    ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) &&
+		(strstr(why, "alert") != NULL || strstr(why, "SSL") != NULL));
+}
+
 static void
 transport_error(struct kube *k, struct slot *s, CURLcode rc, bool sent,
     int64_t deadline)
@@ -1009,8 +1025,9 @@ transport_error(struct kube *k, struct slot *s, CURLcode rc, bool sent,
 	struct endpoint *ep = &k->eps[s->ep];
 	const char *why = s->errbuf[0] != '\0' ? s->errbuf :
 						 curl_easy_strerror(rc);
+	bool tls = is_tls_failure(rc, why);
 
-	if (is_conn_error(rc) || is_tls_error(rc)) {
+	if (is_conn_error(rc) || tls) {
 		ep->down_until = clock_mono_ms() + KUBE_ENDPOINT_DOWN_MS;
 		s->tried |= 1u << s->ep;
 		if (c->endpoint == NULL && (!sent || method_repeatable(c)) &&
@@ -1021,7 +1038,7 @@ transport_error(struct kube *k, struct slot *s, CURLcode rc, bool sent,
 			return;
 		}
 	}
-	if (is_tls_error(rc)) {
+	if (tls) {
 		explain_tls(k, ep, why, c->msg, sizeof(c->msg));
 		slot_fail(s, CR_ERR_TLS);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -1083,8 +1100,8 @@ looks_json(const char *ct, const struct buf *b)
 {
 	const char *s = buf_cstr(b);
 
-	if (ct != NULL && strstr(ct, "json") != NULL)
-		return true;
+	if (ct != NULL && *ct != '\0')
+		return strstr(ct, "json") != NULL;
 	while (isspace((unsigned char)*s))
 		s++;
 	return *s == '{' || *s == '[';

@@ -1,3 +1,8 @@
 # kube: the orchestrator's Kubernetes side (kubeconfig, API client, drain,
 # the rollout Lease, kubeadm's ClusterConfiguration).
 cr_unit_test(kubecfg LIBS cr::cr_orch cr::crypto)
+# Tests against kubesim run the same program with "sim" (label sim).
+cr_unit_test(kube LIBS cr::cr_orch SOURCES support/kubesim_fix.c
+  support/bgproc.c)
+add_test(NAME sim.kube COMMAND test_kube sim)
+set_tests_properties(sim.kube PROPERTIES LABELS sim TIMEOUT 300)
