@@ -187,9 +187,12 @@ class Kubelet:
         if not os.path.isabs(exe):
             found = shutil.which(exe)
             if found is None:
-                raise ValueError("%s: executable file not found in $PATH"
-                                 % exe)
+                raise ValueError('exec: "%s": executable file not found in '
+                                 "$PATH" % exe)
             exe = found
+        elif not os.access(exe, os.X_OK):
+            raise ValueError('exec: "%s": stat %s: no such file or directory'
+                             % (exe, exe))
         return [exe] + rest
 
     def start(self, sp, now):
@@ -560,6 +563,8 @@ class Kubelet:
         elif sp.state == "config-error":
             cs["state"] = {"waiting": {"reason": "CreateContainerError",
                                        "message": sp.reason}}
+        elif sp.state == "pending":
+            cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
         else:
             cs["state"] = {"waiting": {"reason": "CrashLoopBackOff",
                                        "message": sp.reason}}

@@ -377,6 +377,9 @@ class _Block:
             nxt = self.peek()
             if nxt is None or nxt[1] <= indent:
                 break
+            if _split_key(nxt[2]) is not None or nxt[2].startswith("- "):
+                raise YamlError(nxt[0], "mapping values are not allowed "
+                                "here (bad indentation?)")
             parts.append(nxt[2])
             self.pos += 1
         return resolve_plain(" ".join(p.strip() for p in parts))

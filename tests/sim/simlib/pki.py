@@ -89,22 +89,39 @@ def sign(ca_crt, ca_key, out_prefix, cn, orgs=(), eku="clientAuth",
         if sans:
             lines.append("subjectAltName=%s" % ",".join(san_entries(sans)))
         _write_ext(ext, lines)
-        args = ["x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
-                "-set_serial", "0x" + os.urandom(8).hex(), "-sha256",
-                "-extfile", ext, "-out", crt]
         if start_offset_days is None:
-            args += ["-days", str(days)]
+            _openssl(["x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey",
+                      ca_key, "-set_serial", "0x" + os.urandom(8).hex(),
+                      "-sha256", "-extfile", ext, "-days", str(days),
+                      "-out", crt])
         else:
-            args += _dates(start_offset_days, days)
-        _openssl(args)
+            _sign_dated(tmp, csr, ca_crt, ca_key, ext, crt,
+                        start_offset_days, days)
     return crt, key
 
 
-def _dates(start_offset_days, days):
+def _sign_dated(tmp, csr, ca_crt, ca_key, ext, crt, start_offset_days,
+                days):
+    """Explicit validity dates (in the past or future) need `openssl ca`:
+    `x509 -req` of OpenSSL 3.0 only knows -days."""
+    with open(os.path.join(tmp, "index.txt"), "w", encoding="ascii"):
+        pass
+    with open(os.path.join(tmp, "serial"), "w", encoding="ascii") as f:
+        f.write(os.urandom(8).hex().upper() + "\n")
+    cfg = os.path.join(tmp, "ca.cnf")
+    _write_ext(cfg, [
+        "[ca]", "default_ca = d", "[d]", "dir = " + tmp,
+        "database = %s/index.txt" % tmp, "new_certs_dir = " + tmp,
+        "serial = %s/serial" % tmp, "default_md = sha256",
+        "policy = p", "unique_subject = no", "[p]",
+        "organizationName = optional", "commonName = supplied"])
     t0 = time.time() + start_offset_days * 86400
     fmt = "%Y%m%d%H%M%SZ"
-    return ["-not_before", time.strftime(fmt, time.gmtime(t0)),
-            "-not_after", time.strftime(fmt, time.gmtime(t0 + days * 86400))]
+    _openssl(["ca", "-batch", "-config", cfg, "-cert", ca_crt, "-keyfile",
+              ca_key, "-in", csr, "-out", crt, "-notext", "-preserveDN",
+              "-extfile", ext, "-startdate",
+              time.strftime(fmt, time.gmtime(t0)), "-enddate",
+              time.strftime(fmt, time.gmtime(t0 + days * 86400))])
 
 
 def self_signed(out_prefix, cn, sans, days=365):

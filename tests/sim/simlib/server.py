@@ -155,7 +155,7 @@ class Stopper:
         self.ev.set()
 
     def wait(self):
-        while not self.ev.wait(1.0):
+        while not self.ev.wait(0.2):
             pass
 
 

@@ -180,6 +180,7 @@ class Store:
         """Forget history: continue tokens and watches that start from an
         earlier resourceVersion get 410 Expired."""
         with self.lock:
+            self.rv += 1
             self.compacted_rv = self.rv
 
     def oldest_watch_rv(self):

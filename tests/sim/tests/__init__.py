@@ -1,0 +1,1 @@
+"""Tests of the Kubernetes API simulator and the node stand-ins."""
