@@ -816,8 +816,8 @@ eviction_body(const char *gv, const struct dpod *p, int64_t grace)
 static void
 evict_due(struct run *ru)
 {
-	struct kube_call *calls = xcalloc(ru->n, sizeof(*calls));
-	struct dpod **who = xcalloc(ru->n, sizeof(*who));
+	struct kube_call *calls = xcalloc(ru->n + 1, sizeof(*calls));
+	struct dpod **who = xcalloc(ru->n + 1, sizeof(*who));
 	int64_t now = clock_mono_ms();
 	size_t i, m = 0;
 
@@ -1182,6 +1182,16 @@ api_failure(struct kube *k, struct drain_result *r, const char *what)
 	return CR_ERR_KUBE;
 }
 
+static size_t
+count_deletes(const struct podset *ps)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ps->n; i++)
+		n += ps->f[i].v.delete;
+	return n;
+}
+
 static enum cr_err
 start_run(struct run *ru, struct podset *ps)
 {
@@ -1196,7 +1206,8 @@ start_run(struct run *ru, struct podset *ps)
 	if ((warn = drain_warnings(ps->f, ps->n)) != NULL)
 		out_line(ru->o->err, "Warning: %s", warn);
 	free(warn);
-	if (!ru->o->disable_eviction &&
+	/* kubectl asks discovery only when there is something to evict. */
+	if (!ru->o->disable_eviction && count_deletes(ps) > 0 &&
 	    eviction_support(ru->k, ru->deadline, &ru->eviction_gv) != CR_OK)
 		return api_failure(ru->k, ru->r, "discovery of pods/eviction");
 	ru->r->used_eviction = ru->eviction_gv != NULL;
@@ -1220,9 +1231,9 @@ drain_node(struct kube *k, const char *node, const struct drain_opts *o,
 		goto out;
 	log_debug("node %s: %zu pods to %s", node, ru.n,
 	    ru.eviction_gv != NULL ? "evict" : "delete");
-	if (ru.eviction_gv != NULL)
+	if (ru.n > 0 && ru.eviction_gv != NULL)
 		run_rounds(&ru);
-	else
+	else if (ru.n > 0)
 		delete_all(&ru);
 	err = run_result(&ru);
 out:

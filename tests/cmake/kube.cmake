@@ -6,3 +6,7 @@ cr_unit_test(kube LIBS cr::cr_orch SOURCES support/kubesim_fix.c
   support/bgproc.c)
 add_test(NAME sim.kube COMMAND test_kube sim)
 set_tests_properties(sim.kube PROPERTIES LABELS sim TIMEOUT 300)
+cr_unit_test(drain LIBS cr::cr_orch SOURCES support/kubesim_fix.c
+  support/bgproc.c)
+add_test(NAME sim.drain COMMAND test_drain sim)
+set_tests_properties(sim.drain PROPERTIES LABELS sim TIMEOUT 600)
