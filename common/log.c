@@ -47,6 +47,12 @@ log_set_format(enum log_format fmt)
 	format = fmt;
 }
 
+enum log_format
+log_get_format(void)
+{
+	return format;
+}
+
 void
 log_set_timestamps(bool on)
 {

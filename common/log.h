@@ -32,6 +32,7 @@ void log_init(const char *procname, enum log_level level);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_format(enum log_format format);
+enum log_format log_get_format(void);
 
 /* Prefix text lines with an RFC 3339 timestamp (for non-terminals). */
 void log_set_timestamps(bool on);

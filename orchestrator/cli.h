@@ -40,5 +40,7 @@ int cmd_uncordon(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
 
 #endif /* CR_CLI_H */

@@ -26,7 +26,10 @@ usage(FILE *fp)
 	    "clock\nskew, CA lifetime, backup space, leftovers, kubeadm's "
 	    "configuration); the\nwarnings; and an estimate of the "
 	    "duration. Run it before the maintenance\nwindow.\n\n"
-	    "Options:\n" CTX_USAGE PLAN_USAGE
+	    "Options:\n");
+	fputs(CTX_USAGE, fp);
+	fputs(PLAN_USAGE, fp);
+	fprintf(fp,
 	    "  -o, --output FORMAT         text (default) or json\n"
 	    "      --out FILE              also save the plan as JSON (for "
 	    "'apply --plan FILE')\n"

@@ -27,6 +27,9 @@ static const struct cli_cmd cmds[] = {
 	    "does" },
 	{ "plan", cmd_plan,
 	    "show what apply would do and what would stop it (read-only)" },
+	{ "apply", cmd_apply,
+	    "renew the certificates, one control-plane node at a time" },
+	{ "resume", cmd_resume, "continue an interrupted rollout" },
 	{ "status", cmd_status,
 	    "show the last rollout: each node's state and what to run next" },
 };

@@ -217,12 +217,15 @@ node_set_state(struct node *n, enum node_state to, const struct node_ops *ops,
 {
 	enum node_state from = n->state;
 	int64_t now = clock_mono_ms();
+	int64_t add = n->entered_ms != 0 ? now - n->entered_ms : 0;
 	enum cr_err err;
 
-	if ((err = ops->transition(ctx, n, from, to)) != CR_OK)
+	/* The record carries the time spent in the state being left. */
+	n->spent_ms[from] += add;
+	if ((err = ops->transition(ctx, n, from, to)) != CR_OK) {
+		n->spent_ms[from] -= add;
 		return err;
-	if (n->entered_ms != 0)
-		n->spent_ms[from] += now - n->entered_ms;
+	}
 	n->entered_ms = now;
 	log_info("node %s: %s -> %s", n->name, node_state_name(from),
 	    node_state_name(to));

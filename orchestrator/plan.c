@@ -264,6 +264,8 @@ cluster_nodes(struct ctx *c, struct plan *p, int64_t deadline)
 			continue;
 		}
 		pn->in_cluster = true;
+		if (list.v[i].internal_ip != NULL)
+			pn->internal_ip = xstrdup(list.v[i].internal_ip);
 		pn->ready = list.v[i].ready == KUBE_COND_TRUE;
 		pn->unschedulable = list.v[i].unschedulable;
 	}
@@ -888,6 +890,7 @@ plan_clear(struct plan *p)
 	for (i = 0; i < p->nnodes; i++) {
 		proto_inspect_rep_clear(&p->nodes[i].inspect);
 		free(p->nodes[i].etcd_message);
+		free(p->nodes[i].internal_ip);
 		strv_clear(&p->nodes[i].renew);
 		drain_preview_clear(&p->nodes[i].drain);
 	}

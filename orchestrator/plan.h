@@ -59,7 +59,8 @@ struct plan_node {
 	int64_t skew_ms;   /* node clock minus ours */
 	bool etcd_healthy; /* local member answers, gateway included */
 	char *etcd_message;
-	bool in_cluster; /* a control-plane Node of that name exists */
+	bool in_cluster;   /* a control-plane Node of that name exists */
+	char *internal_ip; /* the Node's InternalIP, or NULL */
 	bool ready;
 	bool unschedulable;
 	struct strv renew; /* names to renew, kubeadm's order */

@@ -168,8 +168,9 @@ replay_transition(struct runlog_node *rn, json_object *rec)
 	rn->changed = jv_bool(rec, "changed");
 	rn->rolled_back = jv_bool(rec, "rolled_back");
 	rn->released = jv_bool(rec, "released");
+	/* spent_ms is the total time in "from" so far, across resumes. */
 	if (jv_int(rec, "spent_ms", &spent))
-		rn->spent_ms[from] += spent;
+		rn->spent_ms[from] = spent;
 	if (jv_str(rec, "error") != NULL) {
 		rn->err = cr_err_from_name(jv_str(rec, "error"));
 		replace(&rn->message, jv_str(rec, "message"));

@@ -6,8 +6,8 @@
  *   run-start   {cluster, inventory, nodes:[names], identity, options:{}}
  *   resume      {identity}
  *   transition  {node, from, to, was_cordoned, cordon_known, changed,
- *                rolled_back, released, spent_ms, [error, message,
- *                failed_in]}
+ *                rolled_back, released, spent_ms (total time in
+ *                "from"), [error, message, failed_in]}
  *   node-fact   {node, [backup], [snapshot], [fetched]}
  *   renewed     {node, certificates:[{name, old_serial, new_serial,
  *                old_not_after, new_not_after}]}

@@ -1,0 +1,304 @@
+/*
+ * certroll apply and certroll resume: the rolling renewal.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctx.h"
+#include "duration.h"
+#include "rollout.h"
+
+enum {
+	OPT_BACKEND = PLAN_OPT_LAST,
+	OPT_KEY_ALGORITHM,
+	OPT_KEEP,
+	OPT_NO_SNAPSHOT,
+	OPT_BREAK_LOCK,
+	OPT_PLAN,
+	OPT_REPORT,
+	OPT_RESTART_TIMEOUT,
+	OPT_HEALTH_TIMEOUT,
+	OPT_JOURNAL,
+};
+
+#define APPLY_USAGE                                                            \
+	"  -y, --yes                   do not ask for confirmation\n"          \
+	"      --backend B             auto (default: kubeadm where "          \
+	"installed), kubeadm\n"                                                \
+	"                              or native (OpenSSL, as kubeadm "        \
+	"would)\n"                                                             \
+	"      --key-algorithm A       native backend: rsa-2048, rsa-3072, "   \
+	"rsa-4096 or\n"                                                        \
+	"                              ecdsa-p256 (default: keep each "        \
+	"certificate's)\n"                                                     \
+	"      --keep N                backups kept on each node (default "    \
+	"5)\n"                                                                 \
+	"      --no-snapshot           skip the etcd snapshot before the "     \
+	"first node\n"                                                         \
+	"      --restart-timeout DUR   per component (default: 3 x the "       \
+	"kubelet's\n"                                                          \
+	"                              fileCheckFrequency + 2m)\n"             \
+	"      --health-timeout DUR    health gates of one node (default "     \
+	"5m)\n"                                                                \
+	"      --break-lock            take the rollout lock over from "       \
+	"another holder\n"                                                     \
+	"      --report FILE           also write the report as JSON\n"
+
+static void
+apply_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: certroll apply -i INVENTORY [options]\n\n"
+	    "Renews the control plane's certificates one node at a time: "
+	    "after the\npreflight of 'certroll plan', and under the rollout "
+	    "lock, each node is\ncordoned, drained, backed up (the first with "
+	    "an etcd snapshot), renewed,\nverified, restarted (etcd, "
+	    "kube-apiserver, kube-controller-manager,\nkube-scheduler, one at "
+	    "a time) and must pass its health gates before it\nis uncordoned "
+	    "and the next node starts. A failure from renewal on rolls\nthat "
+	    "node back and stops. Every step is in the journal: 'certroll "
+	    "status'\nshows it, 'certroll resume' continues after an "
+	    "interruption. Ctrl-C stops\nat the next safe point.\n\n"
+	    "Options:\n");
+	fputs(CTX_USAGE, fp);
+	fputs(PLAN_USAGE, fp);
+	fputs(APPLY_USAGE, fp);
+	fprintf(fp,
+	    "      --plan FILE             run exactly this saved plan ('plan "
+	    "--out'); refuse\n"
+	    "                              if the cluster changed since\n"
+	    "  -h, --help                  this text\n\n"
+	    "Examples:\n"
+	    "  certroll apply -i hosts.ini\n"
+	    "  certroll plan -i hosts.ini --out plan.json && certroll apply "
+	    "-i hosts.ini --plan plan.json --yes\n"
+	    "  certroll apply -i hosts.yaml --renew-before 30d --only "
+	    "cp2,cp3\n\n"
+	    "Exit status: 0 every node renewed (or nothing to do), 1 the "
+	    "rollout was\nblocked or stopped, 2 usage or input error.\n");
+}
+
+static void
+resume_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: certroll resume [-i INVENTORY] [options]\n\n"
+	    "Continues the cluster's last rollout from its journal, whatever "
+	    "stopped it\n(Ctrl-C, a crash, a lost connection): each node "
+	    "continues from its last\nrecorded state with the options the run "
+	    "was started with; nodes already\nrenewed are not renewed again; "
+	    "a node that stopped cleanly is tried\nafresh; a node left "
+	    "unhealthy is rolled back first. The inventory defaults\nto the "
+	    "one the run used.\n\n"
+	    "Options:\n");
+	fputs(CTX_USAGE, fp);
+	fprintf(fp,
+	    "      --journal FILE          resume this journal instead of the "
+	    "cluster's latest\n"
+	    "  -y, --yes                   do not ask for confirmation\n"
+	    "      --break-lock            take the rollout lock over from "
+	    "another holder\n"
+	    "      --report FILE           also write the report as JSON\n"
+	    "  -h, --help                  this text\n\n"
+	    "Examples:\n"
+	    "  certroll status && certroll resume --yes\n\n"
+	    "Exit status: 0 every node renewed, 1 the rollout stopped again, "
+	    "2 usage\nor input error.\n");
+}
+
+static int
+parse_backend(struct rollout_opts *o, const char *cmd, const char *arg)
+{
+	unsigned b;
+
+	for (b = 0; b < PROTO_BACKEND__MAX; b++)
+		if (strcmp(arg, proto_backend_name(b)) == 0) {
+			o->backend = b;
+			return CLI_EXIT_OK;
+		}
+	return cli_usage(cmd, "--backend: '%s' is not auto, kubeadm or native",
+	    arg);
+}
+
+static int
+parse_key_algorithm(struct rollout_opts *o, const char *cmd, const char *arg)
+{
+	static const char *const algs[] = { "rsa-2048", "rsa-3072", "rsa-4096",
+		"ecdsa-p256" };
+	size_t i;
+
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(arg, algs[i]) == 0) {
+			o->key_algorithm = arg;
+			return CLI_EXIT_OK;
+		}
+	return cli_usage(cmd,
+	    "--key-algorithm: '%s' is not rsa-2048, rsa-3072, rsa-4096 or "
+	    "ecdsa-p256",
+	    arg);
+}
+
+static int
+parse_seconds(const char *cmd, const char *opt, const char *arg, int64_t *out)
+{
+	if (duration_parse(arg, out) == CR_OK && *out > 0)
+		return CLI_EXIT_OK;
+	return cli_usage(cmd, "%s: '%s' is not a duration such as 90s or 5m",
+	    opt, arg);
+}
+
+static int
+parse_keep(struct rollout_opts *o, const char *cmd, const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000)
+		return cli_usage(cmd,
+		    "--keep: '%s' is not a number from 1 to "
+		    "1000",
+		    arg);
+	o->keep = (unsigned)v;
+	return CLI_EXIT_OK;
+}
+
+/* An apply/resume option other than the shared ones. */
+static int
+own_option(struct rollout_opts *o, const char *cmd, int c, const char *arg,
+    const char **journal)
+{
+	switch (c) {
+	case 'y':
+		o->yes = true;
+		return CLI_EXIT_OK;
+	case OPT_BACKEND:
+		return parse_backend(o, cmd, arg);
+	case OPT_KEY_ALGORITHM:
+		return parse_key_algorithm(o, cmd, arg);
+	case OPT_KEEP:
+		return parse_keep(o, cmd, arg);
+	case OPT_NO_SNAPSHOT:
+		o->snapshot = false;
+		return CLI_EXIT_OK;
+	case OPT_BREAK_LOCK:
+		o->break_lock = true;
+		return CLI_EXIT_OK;
+	case OPT_PLAN:
+		o->plan_file = arg;
+		return CLI_EXIT_OK;
+	case OPT_REPORT:
+		o->report_file = arg;
+		return CLI_EXIT_OK;
+	case OPT_RESTART_TIMEOUT:
+		return parse_seconds(cmd, "--restart-timeout", arg,
+		    &o->restart_timeout_s);
+	case OPT_HEALTH_TIMEOUT:
+		return parse_seconds(cmd, "--health-timeout", arg,
+		    &o->health_timeout_s);
+	case OPT_JOURNAL:
+		*journal = arg;
+		return CLI_EXIT_OK;
+	default:
+		return -1;
+	}
+}
+
+static const struct option apply_opts[] = {
+	CTX_LONG_OPTIONS,
+	PLAN_LONG_OPTIONS,
+	{ "yes", no_argument, NULL, 'y' },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "key-algorithm", required_argument, NULL, OPT_KEY_ALGORITHM },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+	{ "break-lock", no_argument, NULL, OPT_BREAK_LOCK },
+	{ "plan", required_argument, NULL, OPT_PLAN },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "restart-timeout", required_argument, NULL, OPT_RESTART_TIMEOUT },
+	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option resume_opts[] = {
+	CTX_LONG_OPTIONS,
+	{ "yes", no_argument, NULL, 'y' },
+	{ "break-lock", no_argument, NULL, OPT_BREAK_LOCK },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "journal", required_argument, NULL, OPT_JOURNAL },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 after --help, else an exit code (CLI_EXIT_OK to go on). */
+static int
+parse(int argc, char **argv, const char *cmd, struct ctx_opts *co,
+    struct rollout_opts *ro, const char **journal)
+{
+	bool resume = strcmp(cmd, "resume") == 0;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:yh",
+		    resume ? resume_opts : apply_opts, NULL)) != -1) {
+		if ((rc = ctx_opts_parse(co, cmd, c, optarg)) != 0 ||
+		    (!resume &&
+			(rc = plan_opts_parse(&ro->plan, cmd, c, optarg)) !=
+			    0)) {
+			if (rc < 0)
+				return CLI_EXIT_USAGE;
+			continue;
+		}
+		if (c == 'h') {
+			(resume ? resume_usage : apply_usage)(stdout);
+			return -1;
+		}
+		if (c == ':' || c == '?')
+			return cli_bad_option(cmd, c, argv);
+		if ((rc = own_option(ro, cmd, c, optarg, journal)) !=
+		    CLI_EXIT_OK)
+			return rc < 0 ? cli_bad_option(cmd, '?', argv) : rc;
+	}
+	if (optind < argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	return CLI_EXIT_OK;
+}
+
+static int
+run(int argc, char **argv, const char *cmd)
+{
+	struct ctx_opts co;
+	struct rollout_opts ro;
+	const char *journal = NULL;
+	struct ctx c;
+	int rc;
+
+	ctx_opts_init(&co);
+	rollout_opts_init(&ro);
+	if ((rc = parse(argc, argv, cmd, &co, &ro, &journal)) != CLI_EXIT_OK)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	ctx_init(&c, cmd, &co);
+	if (strcmp(cmd, "resume") == 0)
+		rc = rollout_resume(&c, &ro, journal);
+	else if (ctx_load_inventory(&c) != CR_OK)
+		rc = CLI_EXIT_USAGE;
+	else
+		rc = rollout_apply(&c, &ro);
+	ctx_clear(&c);
+	return rc;
+}
+
+int
+cmd_apply(int argc, char **argv)
+{
+	return run(argc, argv, "apply");
+}
+
+int
+cmd_resume(int argc, char **argv)
+{
+	return run(argc, argv, "resume");
+}
