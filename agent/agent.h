@@ -51,10 +51,12 @@ int agent_usage(const char *cmd, const char *fmt, ...)
  * because the result is what says which component failed and why (its
  * "error" member carries the reason). Release it with json_object_put().
  */
+/* The kubelet's directory (config.yaml); the same as agentcert's. */
+#define AGENT_KUBELET_DIR "/var/lib/kubelet"
 /* Where restart parks manifests, under the kubernetes dir (mode 0700). */
 #define AGENT_HELD_DIR "certroll-held"
 /* Longest line of etcd's snapshot stream (a 32 KiB blob is 44 KiB). */
-#define AGENT_SNAPSHOT_MAX_LINE (256 * 1024)
+#define AGENT_SNAPSHOT_MAX_LINE ((size_t)256 * 1024)
 
 struct agent_snapshot_req {
 	const char *kubernetes_dir; /* NULL: AGENT_KUBERNETES_DIR */
@@ -164,6 +166,18 @@ struct agent_rollback_req {
  */
 enum cr_err agent_rollback(const struct agent_rollback_req *req,
     json_object **resultp) CR_MUST_CHECK;
+
+/*
+ * Shared by these subcommands (agent_health.c): an option's duration ("2m",
+ * "500ms"), component list or output format ("text", "table", "json"),
+ * each returning AGENT_EXIT_OK or agent_usage()'s exit code; and a
+ * progress callback that logs "phase: message" at info level.
+ */
+int agent_ops_opt_duration(const char *cmd, const char *opt, const char *arg,
+    int64_t *msp);
+int agent_ops_opt_components(const char *cmd, const char *arg, unsigned *setp);
+int agent_ops_opt_output(const char *cmd, const char *arg, bool *jsonp);
+void agent_ops_progress_log(void *arg, const char *phase, const char *message);
 
 /* The subcommands (argv[0] is the command name; return an exit code). */
 int agent_cmd_snapshot(int argc, char **argv);

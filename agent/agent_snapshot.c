@@ -29,10 +29,10 @@
 #include "tlsc.h"
 #include "xmalloc.h"
 
-#define SNAP_TIMEOUT_MS        (15 * 60 * 1000)
+#define SNAP_TIMEOUT_MS        ((int64_t)15 * 60 * 1000)
 #define SNAP_STATUS_TIMEOUT_MS 10000
 #define SNAP_HASH_LEN          32
-#define SNAP_PROGRESS_EVERY    (16 * 1024 * 1024)
+#define SNAP_PROGRESS_EVERY    ((uint64_t)16 * 1024 * 1024)
 #define SNAP_ERR_BODY_MAX      4096
 
 /* Where etcd is and how we prove who we are. */
@@ -268,7 +268,7 @@ blob_decode(struct snap *s, const char *b64, size_t len)
 		snap_fail(s, "message %zu: blob is not base64", s->messages);
 		return CR_ERR_PROTO;
 	}
-	s->blob.len = (size_t)(out + fin);
+	s->blob.len = (size_t)out + (size_t)fin;
 	return CR_OK;
 }
 
@@ -625,13 +625,6 @@ usage(FILE *fp)
 	    AGENT_BACKUP_DIR, AGENT_KUBERNETES_DIR);
 }
 
-static void
-print_progress(void *arg, const char *phase, const char *message)
-{
-	(void)arg;
-	log_info("%s: %s", phase, message);
-}
-
 static int
 print_result(json_object *res, bool json, enum cr_err err)
 {
@@ -662,14 +655,15 @@ agent_cmd_snapshot(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agent_snapshot_req req = { .progress = print_progress };
+	struct agent_snapshot_req req = { .progress = agent_ops_progress_log };
 	json_object *res = NULL;
 	bool json = false;
 	enum cr_err err;
-	int c, rc;
+	int c, rc = AGENT_EXIT_OK;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while (rc == AGENT_EXIT_OK &&
+	    (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			req.dest_dir = optarg;
@@ -681,21 +675,11 @@ agent_cmd_snapshot(int argc, char **argv)
 			req.kubernetes_dir = optarg;
 			break;
 		case 't':
-			if (duration_parse_ms(optarg, &req.timeout_ms) !=
-				CR_OK ||
-			    req.timeout_ms <= 0)
-				return agent_usage(argv[0],
-				    "--timeout: '%s' is not a duration such as "
-				    "'15m'",
-				    optarg);
+			rc = agent_ops_opt_duration(argv[0], "--timeout",
+			    optarg, &req.timeout_ms);
 			break;
 		case 'o':
-			if (strcmp(optarg, "json") != 0 &&
-			    strcmp(optarg, "text") != 0)
-				return agent_usage(argv[0],
-				    "-o: '%s' is neither text nor json",
-				    optarg);
-			json = strcmp(optarg, "json") == 0;
+			rc = agent_ops_opt_output(argv[0], optarg, &json);
 			break;
 		case 'h':
 			usage(stdout);
@@ -704,6 +688,8 @@ agent_cmd_snapshot(int argc, char **argv)
 			return agent_usage(argv[0], "unknown option");
 		}
 	}
+	if (rc != AGENT_EXIT_OK)
+		return rc;
 	if (optind != argc)
 		return agent_usage(argv[0], "unexpected argument '%s'",
 		    argv[optind]);

@@ -13,6 +13,10 @@
 static const struct agent_cmd cmds[] = {
 	{ "snapshot", agent_cmd_snapshot,
 	    "save an etcd snapshot through the v3 gateway" },
+	{ "restart", agent_cmd_restart,
+	    "restart the static pods one at a time, etcd first" },
+	{ "health", agent_cmd_health,
+	    "probe the components and the certificates they serve" },
 	{ NULL, NULL, NULL },
 };
 

@@ -378,13 +378,35 @@ set_host(struct manifest_endpoint *ep, const char *h, size_t len)
 		snprintf(ep->host, sizeof(ep->host), "127.0.0.1");
 }
 
+/*
+ * Sets ep->host from the authority [h, end) ("host[:port]" or
+ * "[v6][:port]") and returns where ":port" starts, end when there is no
+ * port, or NULL when it is malformed.
+ */
+static const char *
+split_host(const char *h, const char *end, struct manifest_endpoint *ep)
+{
+	const char *he, *colon;
+
+	if (h < end && *h == '[') {
+		if ((he = memchr(h, ']', (size_t)(end - h))) == NULL)
+			return NULL;
+		set_host(ep, h + 1, (size_t)(he - h - 1));
+		if (he + 1 == end || he[1] == ':')
+			return he + 1;
+		return NULL;
+	}
+	colon = memchr(h, ':', (size_t)(end - h));
+	set_host(ep, h, (size_t)((colon != NULL ? colon : end) - h));
+	return colon != NULL ? colon : end;
+}
+
 /* Splits "scheme://host[:port][/path]" (host may be "[v6]"). */
 static bool
 url_split(const char *url, size_t len, const char *def_port, bool *httpsp,
     struct manifest_endpoint *ep)
 {
-	const char *p = memchr(url, ':', len), *end = url + len, *h, *he;
-	const char *slash;
+	const char *p = memchr(url, ':', len), *end = url + len, *h, *slash;
 
 	if (p == NULL || end - p < 4 || memcmp(p, "://", 3) != 0)
 		return false;
@@ -392,22 +414,15 @@ url_split(const char *url, size_t len, const char *def_port, bool *httpsp,
 	h = p + 3;
 	if ((slash = memchr(h, '/', (size_t)(end - h))) != NULL)
 		end = slash;
-	if (h < end && *h == '[') {
-		if ((he = memchr(h, ']', (size_t)(end - h))) == NULL)
-			return false;
-		set_host(ep, h + 1, (size_t)(he - h - 1));
-		p = he + 1 < end && he[1] == ':' ? he + 1 : NULL;
-		if (p == NULL && he + 1 != end)
-			return false;
-	} else {
-		p = memchr(h, ':', (size_t)(end - h));
-		set_host(ep, h, (size_t)((p != NULL ? p : end) - h));
-	}
-	if (p != NULL && !valid_port(p + 1, (size_t)(end - p - 1)))
+	if ((p = split_host(h, end, ep)) == NULL)
 		return false;
-	snprintf(ep->port, sizeof(ep->port), "%.*s",
-	    p != NULL ? (int)(end - p - 1) : (int)strlen(def_port),
-	    p != NULL ? p + 1 : def_port);
+	if (p == end)
+		snprintf(ep->port, sizeof(ep->port), "%s", def_port);
+	else if (valid_port(p + 1, (size_t)(end - p - 1)))
+		snprintf(ep->port, sizeof(ep->port), "%.*s", (int)(end - p - 1),
+		    p + 1);
+	else
+		return false;
 	return valid_host(ep->host);
 }
 

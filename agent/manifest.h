@@ -33,7 +33,7 @@ enum manifest_comp {
 #define MANIFEST_ALL    ((1u << MANIFEST__MAX) - 1)
 
 /* Largest manifest read; kubeadm's are a few KiB. */
-#define MANIFEST_MAX_SIZE (1024 * 1024)
+#define MANIFEST_MAX_SIZE ((size_t)1024 * 1024)
 
 /* The kubelet's default fileCheckFrequency (20s). */
 #define MANIFEST_DEFAULT_FCF_MS 20000

@@ -579,15 +579,63 @@ te_is_chunked(const char *v, size_t len)
 	return end - start == 7 && strncasecmp(v + start, "chunked", 7) == 0;
 }
 
-/* One "Name: value" line; only the fields we act on are kept. */
+static enum cr_err
+field_length(struct framing *f, struct tlsc_resp *resp, const char *v,
+    size_t vlen, struct tlsc_diag *d)
+{
+	int64_t cl;
+
+	(void)resp;
+	if (!parse_length(v, vlen, &cl) ||
+	    (f->content_length != -1 && f->content_length != cl))
+		return fail(d, CR_ERR_PROTO, "malformed Content-Length '%.*s'",
+		    (int)vlen, v);
+	f->content_length = cl;
+	return CR_OK;
+}
+
+static enum cr_err
+field_coding(struct framing *f, struct tlsc_resp *resp, const char *v,
+    size_t vlen, struct tlsc_diag *d)
+{
+	(void)resp;
+	if (!te_is_chunked(v, vlen))
+		return fail(d, CR_ERR_PROTO,
+		    "unsupported Transfer-Encoding '%.*s'", (int)vlen, v);
+	f->chunked = true;
+	return CR_OK;
+}
+
+static enum cr_err
+field_type(struct framing *f, struct tlsc_resp *resp, const char *v,
+    size_t vlen, struct tlsc_diag *d)
+{
+	(void)f;
+	(void)d;
+	snprintf(resp->content_type, sizeof(resp->content_type), "%.*s",
+	    (int)vlen, v);
+	return CR_OK;
+}
+
+/* The response fields we act on; every other one is ignored. */
+static const struct field {
+	const char *name;
+	enum cr_err (*take)(struct framing *f, struct tlsc_resp *resp,
+	    const char *v, size_t vlen, struct tlsc_diag *d);
+} fields[] = {
+	{ "Content-Length", field_length },
+	{ "Transfer-Encoding", field_coding },
+	{ "Content-Type", field_type },
+};
+
+/* One "Name: value" line. */
 static enum cr_err
 parse_field(const char *line, size_t len, struct framing *f,
     struct tlsc_resp *resp, struct tlsc_diag *d)
 {
 	const char *colon = memchr(line, ':', len);
 	const char *v;
-	size_t nlen, vlen;
-	int64_t cl;
+	size_t nlen, vlen, i;
 
 	if (colon == NULL || colon == line || line[0] == ' ' || line[0] == '\t')
 		return fail(d, CR_ERR_PROTO, "malformed response header '%.*s'",
@@ -599,22 +647,10 @@ parse_field(const char *line, size_t len, struct framing *f,
 		v++, vlen--;
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
-	if (nlen == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
-		if (!parse_length(v, vlen, &cl) ||
-		    (f->content_length != -1 && f->content_length != cl))
-			return fail(d, CR_ERR_PROTO,
-			    "malformed Content-Length '%.*s'", (int)vlen, v);
-		f->content_length = cl;
-	} else if (nlen == 17 &&
-	    strncasecmp(line, "Transfer-Encoding", 17) == 0) {
-		if (!te_is_chunked(v, vlen))
-			return fail(d, CR_ERR_PROTO,
-			    "unsupported Transfer-Encoding '%.*s'", (int)vlen,
-			    v);
-		f->chunked = true;
-	} else if (nlen == 12 && strncasecmp(line, "Content-Type", 12) == 0)
-		snprintf(resp->content_type, sizeof(resp->content_type), "%.*s",
-		    (int)vlen, v);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strlen(fields[i].name) == nlen &&
+		    strncasecmp(line, fields[i].name, nlen) == 0)
+			return fields[i].take(f, resp, v, vlen, d);
 	return CR_OK;
 }
 
@@ -660,7 +696,7 @@ read_head(struct tlsc *c, struct framing *f, struct tlsc_resp *resp,
 	while ((end = find_crlf2(&c->in)) == NULL) {
 		if (c->in.len > TLSC_MAX_HEADER)
 			return fail(d, CR_ERR_PROTO,
-			    "response header larger than %d bytes",
+			    "response header larger than %zu bytes",
 			    TLSC_MAX_HEADER);
 		if ((err = fill(c, d)) != CR_OK)
 			return err;
@@ -672,7 +708,7 @@ read_head(struct tlsc *c, struct framing *f, struct tlsc_resp *resp,
 	hlen = (size_t)(end - (const char *)c->in.data);
 	if (hlen > TLSC_MAX_HEADER)
 		return fail(d, CR_ERR_PROTO,
-		    "response header larger than %d bytes", TLSC_MAX_HEADER);
+		    "response header larger than %zu bytes", TLSC_MAX_HEADER);
 	err = parse_head((const char *)c->in.data, end, f, resp, d);
 	buf_consume(&c->in, hlen + 4);
 	return err;
@@ -785,7 +821,7 @@ parse_chunk_size(const char *line, int64_t *np)
 static enum cr_err
 body_chunked(struct xfer *x)
 {
-	char line[MAX_LINE];
+	char line[MAX_LINE] = "";
 	int64_t n;
 	enum cr_err err;
 
@@ -893,7 +929,7 @@ tlsc_request(struct tlsc *c, const struct tlsc_req *req, struct tlsc_resp *resp,
     struct tlsc_diag *d)
 {
 	struct xfer x = { .c = c, .req = req, .resp = resp, .d = d };
-	struct framing f;
+	struct framing f = { .content_length = -1, .chunked = false };
 	int interim = 0;
 	enum cr_err err;
 

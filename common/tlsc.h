@@ -45,9 +45,9 @@
 /* Largest serial we report: 20 octets (RFC 5280) in hex, a sign, a NUL. */
 #define TLSC_SERIAL_MAX 48
 /* Response headers larger than this are refused. */
-#define TLSC_MAX_HEADER (32 * 1024)
+#define TLSC_MAX_HEADER ((size_t)32 * 1024)
 /* Default cap on a collected body (when no on_body callback is given). */
-#define TLSC_DEFAULT_MAX_BODY (1024 * 1024)
+#define TLSC_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 
 struct tlsc_diag {
 	char msg[256];

@@ -202,7 +202,18 @@ proto_dec_time(struct proto_dec *d, json_object *o, const char *key,
 		proto_dec_fail(d, key, "not an RFC 3339 time");
 		return;
 	}
+	if (ms < 0 || !proto_time_ok(ms / 1000)) {
+		proto_dec_fail(d, key, "'%s' is outside 1970..9999",
+		    json_object_get_string(v));
+		return;
+	}
 	*out = (time_t)(ms / 1000);
+}
+
+bool
+proto_time_ok(int64_t t)
+{
+	return t >= 0 && t <= PROTO_TIME_MAX;
 }
 
 void

@@ -43,6 +43,15 @@ enum proto_range {
 	PROTO_RANGE__MAX
 };
 
+/*
+ * Times the protocol carries: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z,
+ * the range timefmt_rfc3339() writes back in a form it parses.
+ */
+#define PROTO_TIME_MAX 253402300799LL
+
+/* True when t is within 0 .. PROTO_TIME_MAX. */
+bool proto_time_ok(int64_t t);
+
 /* How to decode one element of a JSON array of objects into a C array. */
 struct proto_elem {
 	size_t size; /* of one C element */
@@ -78,7 +87,7 @@ void proto_dec_bool(struct proto_dec *d, json_object *o, const char *key,
 /* An array of strings, appended to *out. */
 void proto_dec_strv(struct proto_dec *d, json_object *o, const char *key,
     struct strv *out);
-/* An RFC 3339 time string. */
+/* An RFC 3339 time string within proto_time_ok(). */
 void proto_dec_time(struct proto_dec *d, json_object *o, const char *key,
     time_t *out);
 /* 64 lower-case hex digits (a SHA-256). */

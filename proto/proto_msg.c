@@ -365,11 +365,27 @@ dec_facts(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_bool(d, o, "super_admin_expected", &f->super_admin_expected);
 }
 
+/*
+ * Certificate times the encoder writes back as they came: a certificate
+ * that is not missing expires after the epoch (certinfo_to_json() writes
+ * a zero not_after as null), and both times stay within proto_time_ok().
+ */
+static void
+check_cert_times(struct proto_dec *d, const char *key,
+    const struct cert_info *ci)
+{
+	if (!proto_time_ok(ci->not_before) || !proto_time_ok(ci->not_after) ||
+	    (!ci->missing && ci->not_after == 0))
+		proto_dec_fail(d, key,
+		    "certificate '%s' has times outside 1970..9999", ci->name);
+}
+
 static void
 dec_certs(struct proto_dec *d, json_object *o, const char *key,
     struct cert_list *list)
 {
 	json_object *v = NULL;
+	size_t i;
 
 	if (d->failed)
 		return;
@@ -379,6 +395,8 @@ dec_certs(struct proto_dec *d, json_object *o, const char *key,
 		proto_dec_fail(d, key,
 		    "not an array of certificates (each needs 'name' and, "
 		    "unless missing, 'not_after')");
+	for (i = 0; i < list->n; i++)
+		check_cert_times(d, key, &list->v[i]);
 }
 
 static void
@@ -404,6 +422,7 @@ dec_kubelet_client(struct proto_dec *d, json_object *o, struct cert_info **out)
 		return;
 	}
 	*out = ci;
+	check_cert_times(d, "kubelet_client", ci);
 }
 
 static void

@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,8 +20,11 @@
 static void
 child(int out[2], const char *const *argv, const char *errlog)
 {
-	char *const *av = (char *const *)(uintptr_t)argv;
+	char *const *av;
 	int fd;
+
+	/* execvp() takes the strings as char *const[]; it does not write. */
+	memcpy(&av, &argv, sizeof(av));
 
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "bgproc.h"
+#include "buf.h"
 
 #define OPSFIX_PKI_SH  CR_SOURCE_DIR "/tests/support/agentops-pki.sh"
 #define OPSFIX_TLS_FIX CR_SOURCE_DIR "/tests/support/tlsfixture.py"
@@ -35,11 +36,11 @@ int opsfix_pki(const char *dir);
 int opsfix_reissue(const char *dir, const char *name);
 
 /*
- * Starts tlsfixture.py with its certificate options and the extra
- * arguments (NULL-terminated, may be NULL) and stores its port.
+ * Starts tlsfixture.py with args (its options, NULL-terminated, e.g.
+ * "--cert", crt, "--key", key, NULL) and stores its port.
  */
-int opsfix_tls_fixture(struct bgproc *p, const char *cert, const char *key,
-    const char *const *extra, char *port, size_t len);
+int opsfix_tls_fixture(struct bgproc *p, const char *const *args, char *port,
+    size_t len);
 
 /*
  * Starts a single-member etcd 3.4 with TLS client and peer authentication
@@ -58,11 +59,42 @@ int opsfix_etcd_manifest(const char *dir, int client_port, int peer_port);
 
 /*
  * One POST to etcd's gateway at 127.0.0.1:port with the healthcheck client
- * of dir; the answer's body goes to out (may be NULL). Returns the HTTP
+ * of dir; the answer's body goes to out when not NULL. Returns the HTTP
  * status, or -1 when the request failed.
  */
 int opsfix_etcd_post(const char *dir, int port, const char *path,
-    const char *body, char *out, size_t outlen);
+    const char *body, struct buf *out);
+
+/* The loopback ports of a stand-in control plane. */
+struct opsfix_ports {
+	int etcd_client;
+	int etcd_peer;
+	int apiserver;
+	int kcm;
+	int scheduler;
+};
+
+/*
+ * Picks free ports and writes kubeadm-like manifests of the four
+ * components into dir/manifests (certificate flags into dir/pki) and
+ * dir/kubelet/config.yaml with fileCheckFrequency fcf ("200ms").
+ */
+int opsfix_control_plane(const char *dir, struct opsfix_ports *ports,
+    const char *fcf);
+
+/*
+ * Starts fakepod.py as the kubelet of dir (events in dir/events.jsonl,
+ * container state in dir/state, which FAKEPOD_STATE names for
+ * fakecrictl.sh) with the extra arguments, and waits for its READY.
+ */
+int opsfix_fakepod_start(struct bgproc *p, const char *dir,
+    const char *const *extra);
+
+/*
+ * The stand-in's events from the first-th on, as "start etcd,stop
+ * kube-apiserver,..." in out (reset first).
+ */
+int opsfix_events(const char *dir, size_t first, struct buf *out);
 
 /* Writes text to path, creating missing parent directories. */
 int opsfix_write(const char *path, const char *text);

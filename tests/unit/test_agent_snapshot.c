@@ -59,7 +59,8 @@ trailer_ok(const char *file, size_t *sizep)
 	unsigned len = 0;
 	bool ok = false;
 
-	if (file_read(file, 64 * 1024 * 1024, &b) == CR_OK && b.len > 32 &&
+	if (file_read(file, (size_t)64 * 1024 * 1024, &b) == CR_OK &&
+	    b.len > 32 &&
 	    EVP_Digest(b.data, b.len - 32, sum, &len, EVP_sha256(), NULL) == 1)
 		ok = memcmp(sum, b.data + b.len - 32, 32) == 0;
 	*sizep = b.len;
@@ -117,8 +118,9 @@ check_saved(const struct stream_case *t, json_object *res, const char *dest)
 static void
 run_stream_case(const struct stream_case *t)
 {
-	const char *args[] = { "--client-ca", path("pki/etcd/ca.crt"),
-		"--snapshot-mode", t->mode, NULL };
+	const char *args[] = { "--cert", path("pki/etcd/server.crt"), "--key",
+		path("pki/etcd/server.key"), "--client-ca",
+		path("pki/etcd/ca.crt"), "--snapshot-mode", t->mode, NULL };
 	struct bgproc fix = BGPROC_INIT;
 	struct agent_snapshot_req req = { .kubernetes_dir = dir };
 	json_object *res = NULL;
@@ -127,8 +129,7 @@ run_stream_case(const struct stream_case *t)
 	enum cr_err err;
 
 	snprintf(dest, sizeof(dest), "%s/dest-%s", dir, t->name);
-	if (opsfix_tls_fixture(&fix, path("pki/etcd/server.crt"),
-		path("pki/etcd/server.key"), args, port, sizeof(port)) != 0) {
+	if (opsfix_tls_fixture(&fix, args, port, sizeof(port)) != 0) {
 		CU_FAIL("fixture");
 		return;
 	}
@@ -217,7 +218,10 @@ test_snapshot_setup_errors(void)
 static void
 test_snapshot_unreachable(void)
 {
-	const char *args[] = { "--client-ca", path("pki/etcd/ca.crt"), NULL };
+	/* A member whose certificate our etcd CA did not sign. */
+	const char *args[] = { "--cert", path("other/client.crt"), "--key",
+		path("other/client.key"), "--client-ca",
+		path("pki/etcd/ca.crt"), NULL };
 	struct agent_snapshot_req req = { .kubernetes_dir = dir };
 	struct bgproc fix = BGPROC_INIT;
 	json_object *res = NULL;
@@ -231,11 +235,8 @@ test_snapshot_unreachable(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"), "refused"));
 	CU_ASSERT_FALSE(file_exists(req.dest_dir));
 	json_object_put(res);
-	/* A member whose certificate our etcd CA did not sign. */
-	CU_ASSERT_EQUAL_FATAL(opsfix_tls_fixture(&fix, path("other/client.crt"),
-				  path("other/client.key"), args, port,
-				  sizeof(port)),
-	    0);
+	CU_ASSERT_EQUAL_FATAL(
+	    opsfix_tls_fixture(&fix, args, port, sizeof(port)), 0);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%s", port);
 	CU_ASSERT_EQUAL(agent_snapshot(&req, &res), CR_ERR_TLS);
 	CU_ASSERT_PTR_NOT_NULL(
@@ -273,8 +274,8 @@ etcd_init(void)
 		/* The value is base64("value"). */
 		snprintf(body, sizeof(body),
 		    "{\"key\":\"%s\",\"value\":\"dmFsdWU=\"}", b64);
-		if (opsfix_etcd_post(edir, eport, "/v3/kv/put", body, NULL,
-			0) != 200)
+		if (opsfix_etcd_post(edir, eport, "/v3/kv/put", body, NULL) !=
+		    200)
 			return -1;
 	}
 	return 0;

@@ -56,42 +56,42 @@ static const char *const api_flags[] = {
 static const struct parse_case {
 	const char *name;
 	const char *yaml;
-	enum cr_err err;
 	const char *component; /* on success */
-	unsigned line;         /* on failure; 0: any */
 	const char *msg;       /* substring of the diagnostic */
+	enum cr_err err;
+	unsigned line; /* on failure; 0: any */
 } parse_cases[] = {
 	{ "name_from_name",
 	    "kind: Pod\nmetadata:\n  name: etcd\nspec:\n"
 	    "  containers:\n  - command: [etcd, --name=a]\n",
-	    CR_OK, "etcd", 0, "" },
+	    "etcd", "", CR_OK, 0 },
 	{ "name_from_container",
 	    "spec:\n  containers:\n  - name: kube-x\n"
 	    "    args: [--a=b]\n",
-	    CR_OK, "kube-x", 0, "" },
-	{ "not_a_map", "- a\n- b\n", CR_ERR_CONFIG, NULL, 1, "not a YAML" },
-	{ "wrong_kind", "kind: Deployment\nspec: {}\n", CR_ERR_CONFIG, NULL, 1,
-	    "not 'Pod'" },
-	{ "no_spec", "kind: Pod\nmetadata: {name: x}\n", CR_ERR_CONFIG, NULL, 0,
-	    "no spec" },
-	{ "no_containers", "kind: Pod\nspec:\n  containers: []\n",
-	    CR_ERR_CONFIG, NULL, 3, "spec.containers" },
+	    "kube-x", "", CR_OK, 0 },
+	{ "not_a_map", "- a\n- b\n", NULL, "not a YAML", CR_ERR_CONFIG, 1 },
+	{ "wrong_kind", "kind: Deployment\nspec: {}\n", NULL, "not 'Pod'",
+	    CR_ERR_CONFIG, 1 },
+	{ "no_spec", "kind: Pod\nmetadata: {name: x}\n", NULL, "no spec",
+	    CR_ERR_CONFIG, 0 },
+	{ "no_containers", "kind: Pod\nspec:\n  containers: []\n", NULL,
+	    "spec.containers", CR_ERR_CONFIG, 3 },
 	{ "command_is_map",
 	    "spec:\n  containers:\n  - name: x\n"
 	    "    command: {a: b}\n",
-	    CR_ERR_CONFIG, NULL, 4, "not a sequence" },
+	    NULL, "not a sequence", CR_ERR_CONFIG, 4 },
 	{ "item_is_map",
 	    "spec:\n  containers:\n  - name: x\n    command:\n"
 	    "    - etcd\n    - {a: b}\n",
-	    CR_ERR_CONFIG, NULL, 6, "not a string" },
-	{ "no_command", "spec:\n  containers:\n  - name: x\n", CR_ERR_CONFIG,
-	    NULL, 3, "no command" },
-	{ "no_name", "spec:\n  containers:\n  - command: [x]\n", CR_ERR_CONFIG,
-	    NULL, 0, "names no component" },
-	{ "syntax", "spec:\n  containers: [a\n", CR_ERR_CONFIG, NULL, 0, "" },
-	{ "two_docs", "kind: Pod\n---\nkind: Pod\n", CR_ERR_CONFIG, NULL, 0,
-	    "one YAML document" },
-	{ "empty", "", CR_ERR_CONFIG, NULL, 0, "one YAML document" },
+	    NULL, "not a string", CR_ERR_CONFIG, 6 },
+	{ "no_command", "spec:\n  containers:\n  - name: x\n", NULL,
+	    "no command", CR_ERR_CONFIG, 3 },
+	{ "no_name", "spec:\n  containers:\n  - command: [x]\n", NULL,
+	    "names no component", CR_ERR_CONFIG, 0 },
+	{ "syntax", "spec:\n  containers: [a\n", NULL, "", CR_ERR_CONFIG, 0 },
+	{ "two_docs", "kind: Pod\n---\nkind: Pod\n", NULL, "one YAML document",
+	    CR_ERR_CONFIG, 0 },
+	{ "empty", "", NULL, "one YAML document", CR_ERR_CONFIG, 0 },
 };
 
 static void
@@ -195,24 +195,28 @@ static const char *const sched_flags[] = { "--bind-address=0.0.0.0",
 
 static const struct ep_case {
 	const char *name;
-	enum manifest_comp comp;
 	const char *const *flags; /* NULL: no manifest */
-	enum cr_err err;
 	size_t n;
 	struct ep_want want[2];
+	enum manifest_comp comp;
+	enum cr_err err;
 } ep_cases[] = {
-	{ "etcd_kubeadm", MANIFEST_ETCD, etcd_flags, CR_OK, 2,
+	{ "etcd_kubeadm", etcd_flags, 2,
 	    { { "127.0.0.1", "2379", "/etc/kubernetes/pki/etcd/server.crt" },
-		{ "10.0.0.11", "2380",
-		    "/etc/kubernetes/pki/etcd/peer.crt" } } },
-	{ "etcd_v6", MANIFEST_ETCD, etcd_v6, CR_OK, 2,
-	    { { "::1", "2379", NULL }, { "127.0.0.1", "2380", NULL } } },
-	{ "etcd_wildcard", MANIFEST_ETCD, etcd_any, CR_OK, 2,
-	    { { "127.0.0.1", "23790", NULL }, { "::1", "23800", NULL } } },
-	{ "etcd_advertised", MANIFEST_ETCD, etcd_adv, CR_OK, 2,
-	    { { "10.0.0.12", "2379", NULL }, { "10.0.0.12", "2380", NULL } } },
-	{ "etcd_defaults", MANIFEST_ETCD, NULL, CR_OK, 2,
-	    { { "127.0.0.1", "2379", NULL }, { "127.0.0.1", "2380", NULL } } },
+		{ "10.0.0.11", "2380", "/etc/kubernetes/pki/etcd/peer.crt" } },
+	    MANIFEST_ETCD, CR_OK },
+	{ "etcd_v6", etcd_v6, 2,
+	    { { "::1", "2379", NULL }, { "127.0.0.1", "2380", NULL } },
+	    MANIFEST_ETCD, CR_OK },
+	{ "etcd_wildcard", etcd_any, 2,
+	    { { "127.0.0.1", "23790", NULL }, { "::1", "23800", NULL } },
+	    MANIFEST_ETCD, CR_OK },
+	{ "etcd_advertised", etcd_adv, 2,
+	    { { "10.0.0.12", "2379", NULL }, { "10.0.0.12", "2380", NULL } },
+	    MANIFEST_ETCD, CR_OK },
+	{ "etcd_defaults", NULL, 2,
+	    { { "127.0.0.1", "2379", NULL }, { "127.0.0.1", "2380", NULL } },
+	    MANIFEST_ETCD, CR_OK },
 	{ .name = "etcd_http_only",
 	    .comp = MANIFEST_ETCD,
 	    .flags = etcd_http,
@@ -229,10 +233,11 @@ static const struct ep_case {
 	    .comp = MANIFEST_ETCD,
 	    .flags = etcd_bracket,
 	    .err = CR_ERR_CONFIG },
-	{ "api_kubeadm", MANIFEST_APISERVER, api_flags, CR_OK, 1,
-	    { { "10.0.0.11", "6444", "/etc/kubernetes/pki/apiserver.crt" } } },
-	{ "api_bind_any", MANIFEST_APISERVER, api_bind, CR_OK, 1,
-	    { { "127.0.0.1", "6443", NULL } } },
+	{ "api_kubeadm", api_flags, 1,
+	    { { "10.0.0.11", "6444", "/etc/kubernetes/pki/apiserver.crt" } },
+	    MANIFEST_APISERVER, CR_OK },
+	{ "api_bind_any", api_bind, 1, { { "127.0.0.1", "6443", NULL } },
+	    MANIFEST_APISERVER, CR_OK },
 	{ .name = "api_bad_port",
 	    .comp = MANIFEST_APISERVER,
 	    .flags = api_badport,
@@ -241,10 +246,11 @@ static const struct ep_case {
 	    .comp = MANIFEST_APISERVER,
 	    .flags = api_badaddr,
 	    .err = CR_ERR_CONFIG },
-	{ "kcm_defaults", MANIFEST_CONTROLLER_MANAGER, NULL, CR_OK, 1,
-	    { { "127.0.0.1", "10257", NULL } } },
-	{ "sched_flags", MANIFEST_SCHEDULER, sched_flags, CR_OK, 1,
-	    { { "127.0.0.1", "10300", "/x/sched.crt" } } },
+	{ "kcm_defaults", NULL, 1, { { "127.0.0.1", "10257", NULL } },
+	    MANIFEST_CONTROLLER_MANAGER, CR_OK },
+	{ "sched_flags", sched_flags, 1,
+	    { { "127.0.0.1", "10300", "/x/sched.crt" } }, MANIFEST_SCHEDULER,
+	    CR_OK },
 };
 
 static void

@@ -35,22 +35,26 @@ path(const char *rel)
 static int
 suite_init(void)
 {
-	const char *mutual_args[] = { "--client-ca", NULL, NULL };
-	const char *stuck_args[] = { "--stall-handshake", NULL };
-	const char *crt, *key;
+	const char *plain_args[] = { "--cert", NULL, "--key", NULL, NULL };
+	const char *mutual_args[] = { "--cert", NULL, "--key", NULL,
+		"--client-ca", NULL, NULL };
+	const char *stuck_args[] = { "--cert", NULL, "--key", NULL,
+		"--stall-handshake", NULL };
 
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(dir, sizeof(dir), "%s", cu_tmpdir());
 	if (opsfix_pki(dir) != 0)
 		return -1;
-	crt = path("pki/apiserver.crt");
-	key = path("pki/apiserver.key");
-	mutual_args[1] = path("pki/ca.crt");
-	if (opsfix_tls_fixture(&plain, crt, key, NULL, plain_port,
+	plain_args[1] = mutual_args[1] = stuck_args[1] = path(
+	    "pki/apiserver.crt");
+	plain_args[3] = mutual_args[3] = stuck_args[3] = path(
+	    "pki/apiserver.key");
+	mutual_args[5] = path("pki/ca.crt");
+	if (opsfix_tls_fixture(&plain, plain_args, plain_port,
 		sizeof(plain_port)) != 0 ||
-	    opsfix_tls_fixture(&mutual, crt, key, mutual_args, mutual_port,
+	    opsfix_tls_fixture(&mutual, mutual_args, mutual_port,
 		sizeof(mutual_port)) != 0 ||
-	    opsfix_tls_fixture(&stuck, crt, key, stuck_args, stuck_port,
+	    opsfix_tls_fixture(&stuck, stuck_args, stuck_port,
 		sizeof(stuck_port)) != 0)
 		return -1;
 	return 0;
@@ -227,22 +231,23 @@ static const struct verify_case {
 	const char *name;
 	const char *ca;          /* relative to dir; NULL: none */
 	const char *server_name; /* NULL: the host */
-	bool insecure;
+	const char *diag;        /* substring of the diagnostic */
 	enum cr_err err;
-	const char *diag; /* substring of the diagnostic */
+	bool insecure;
 	bool verified;
 } verify_cases[] = {
-	{ "right_ca", "pki/ca.crt", NULL, false, CR_OK, "", true },
-	{ "dns_san", "pki/ca.crt", "kubernetes", false, CR_OK, "", true },
-	{ "wrong_ca", "other/ca.crt", NULL, false, CR_ERR_TLS,
-	    "certificate verify failed", false },
-	{ "wrong_name", "pki/ca.crt", "etcd.example", false, CR_ERR_TLS,
-	    "certificate verify failed", false },
-	{ "wrong_ip", "pki/ca.crt", "10.1.2.3", false, CR_ERR_TLS,
-	    "IP address mismatch", false },
-	{ "insecure", "other/ca.crt", NULL, true, CR_OK, "", false },
-	{ "no_ca", NULL, NULL, false, CR_ERR_CONFIG, "explicitly", false },
-	{ "missing_ca", "pki/nope.crt", NULL, false, CR_ERR_CONFIG, "nope.crt",
+	{ "right_ca", "pki/ca.crt", NULL, "", CR_OK, false, true },
+	{ "dns_san", "pki/ca.crt", "kubernetes", "", CR_OK, false, true },
+	{ "wrong_ca", "other/ca.crt", NULL, "certificate verify failed",
+	    CR_ERR_TLS, false, false },
+	{ "wrong_name", "pki/ca.crt", "etcd.example",
+	    "certificate verify failed", CR_ERR_TLS, false, false },
+	{ "wrong_ip", "pki/ca.crt", "10.1.2.3", "IP address mismatch",
+	    CR_ERR_TLS, false, false },
+	{ "insecure", "other/ca.crt", NULL, "", CR_OK, true, false },
+	{ "no_ca", NULL, NULL, "explicitly", CR_ERR_CONFIG, false, false },
+	{ "missing_ca", "pki/nope.crt", NULL,
+	    "nope.crt': No such file or directory", CR_ERR_CONFIG, false,
 	    false },
 };
 
