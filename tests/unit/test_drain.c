@@ -740,6 +740,518 @@ test_kubectl_row17_failing_api(void)
 	}
 }
 
+/* --- Derived cases (kube-api.md §2.9) -------------------------------- */
+
+/* What a test wants done from inside the drain's progress callback. */
+struct hook {
+	int calls;
+	bool fired;
+	const char *when_waiting_faults; /* set faults once a pod is waited */
+	const char *replace_pod;         /* delete and recreate this pod */
+	const char *node;
+	char blocker[256];
+};
+
+static void
+on_progress(void *arg, const struct drain_progress *p)
+{
+	struct hook *h = arg;
+	char *path;
+
+	h->calls++;
+	if (p->blocker != NULL)
+		snprintf(h->blocker, sizeof(h->blocker), "%s", p->blocker);
+	if (h->fired || p->waiting == 0)
+		return;
+	h->fired = true;
+	if (h->when_waiting_faults != NULL)
+		CU_ASSERT_EQUAL(ksf_faults(&sim, h->when_waiting_faults), 0);
+	if (h->replace_pod != NULL) {
+		/* A StatefulSet-like replacement: same name, new UID. */
+		path = xasprintf("/api/v1/namespaces/default/pods/%s",
+		    h->replace_pod);
+		CU_ASSERT_EQUAL(
+		    ksf_send(&sim, "DELETE", path, "{'gracePeriodSeconds':0}"),
+		    200);
+		pod(h->node, h->replace_pod, RS, "");
+		free(path);
+	}
+}
+
+/* A drain of node with fast retries and polls; output captured. */
+static enum cr_err
+drain_with(const char *node_name, struct drain_opts *o, struct hook *h,
+    struct capture *cap, struct drain_result *res)
+{
+	enum cr_err err;
+
+	o->retry_ms = 300;
+	o->poll_ms = 200;
+	if (o->timeout_ms == 0)
+		o->timeout_ms = 20000;
+	if (h != NULL) {
+		o->progress = on_progress;
+		o->progress_arg = h;
+	}
+	capture_start(cap, o);
+	memset(res, 0, sizeof(*res));
+	err = drain_node(sim.k, node_name, o, res);
+	capture_end(o);
+	return err;
+}
+
+static void
+test_mirror_pod_stays(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	int64_t seq;
+
+	node("m1", true);
+	pod("m1", "kube-apiserver-m1", MIRROR "," OWNER("Node", "v1", "m1"),
+	    "");
+	pod("m1", "web-m1", RS, "");
+	clock_sleep_ms(400);
+	drain_opts_init(&o);
+	seq = ksf_seq(&sim);
+	CU_ASSERT_EQUAL(drain_with("m1", &o, NULL, &cap, &res), CR_OK);
+	CU_ASSERT_TRUE(pod_exists("kube-apiserver-m1"));
+	CU_ASSERT_FALSE(pod_exists("web-m1"));
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "POST", "eviction", NULL), 1);
+	CU_ASSERT_EQUAL(res.total, 1);
+	CU_ASSERT_EQUAL(res.gone, 1);
+	CU_ASSERT_STRING_EQUAL(cap.out_text,
+	    "evicting pod default/web-m1\n"
+	    "pod/web-m1 evicted\n");
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+static void
+test_daemonset_gone(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+
+	node("g1", true);
+	pod("g1", "orphan-g1", OWNER("DaemonSet", "apps/v1", "missing-ds"), "");
+	clock_sleep_ms(400);
+	drain_opts_init(&o);
+	CU_ASSERT_EQUAL(drain_with("g1", &o, NULL, &cap, &res), CR_ERR_STATE);
+	CU_ASSERT_EQUAL_FATAL(res.errors.n, 1);
+	CU_ASSERT_STRING_EQUAL(res.errors.v[0],
+	    "cannot delete daemonsets.apps \"missing-ds\" not found: "
+	    "default/orphan-g1");
+	CU_ASSERT_TRUE(pod_exists("orphan-g1"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+	drain_opts_init(&o);
+	o.force = true;
+	CU_ASSERT_EQUAL(drain_with("g1", &o, NULL, &cap, &res), CR_OK);
+	CU_ASSERT_FALSE(pod_exists("orphan-g1"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+static void
+test_skip_wait_for_delete(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	int64_t seq;
+
+	/* A NotReady node: deleted pods stay Terminating there. */
+	node("s1", false);
+	pod("s1", "old-s1", RS, "");
+	pod("s1", "new-s1", RS, "");
+	CU_ASSERT_EQUAL(ksf_send(&sim, "DELETE",
+			    "/api/v1/namespaces/default/pods/old-s1",
+			    "{'gracePeriodSeconds':1}"),
+	    200);
+	/* deletionTimestamp is now + 1 s; kubectl compares whole seconds. */
+	clock_sleep_ms(3500);
+	drain_opts_init(&o);
+	o.skip_wait_s = 1;
+	seq = ksf_seq(&sim);
+	CU_ASSERT_EQUAL(drain_with("s1", &o, NULL, &cap, &res), CR_OK);
+	/* Skipped by the first filter: not even evicted. */
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "POST", "old-s1", NULL), 0);
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "POST", "new-s1/eviction", NULL),
+	    1);
+	/* Evicted, still Terminating, and skipped while waiting. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(cap.out_text,
+	    "pod \"new-s1\" has DeletionTimestamp older than 1 seconds, "
+	    "skipping"));
+	CU_ASSERT_TRUE(pod_exists("new-s1"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+static void
+pdb(const char *name, const char *app, int min_available)
+{
+	bulk("[{'apiVersion':'policy/v1','kind':'PodDisruptionBudget',"
+	     "'metadata':{'name':'%s','namespace':'default'},'spec':"
+	     "{'minAvailable':%d,'selector':{'matchLabels':{'app':'%s'}}}}]",
+	    name, min_available, app);
+}
+
+static void
+test_pending_pod_ignores_pdb(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+
+	node("p1", false);
+	pod("p1", "pend-p1", RS ",'labels':{'app':'pend'}", "");
+	pdb("pend-pdb", "pend", 1);
+	clock_sleep_ms(400);
+	drain_opts_init(&o);
+	o.grace_period = 0;
+	CU_ASSERT_EQUAL(drain_with("p1", &o, NULL, &cap, &res), CR_OK);
+	CU_ASSERT_FALSE(pod_exists("pend-p1"));
+	CU_ASSERT_PTR_NULL(strstr(cap.err_text, "will retry"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+static void
+test_pdb_blocks_until_timeout(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	struct hook h = { 0 };
+
+	node("b1", true);
+	pod("b1", "only-b1", RS ",'labels':{'app':'only'}", "");
+	pdb("only-pdb", "only", 1);
+	clock_sleep_ms(600);
+	drain_opts_init(&o);
+	o.timeout_ms = 2000;
+	CU_ASSERT_EQUAL(drain_with("b1", &o, &h, &cap, &res), CR_ERR_TIMEOUT);
+	CU_ASSERT_EQUAL_FATAL(res.errors.n, 1);
+	CU_ASSERT_STRING_EQUAL(res.errors.v[0],
+	    "error when evicting pods/\"only-b1\" -n \"default\": global "
+	    "timeout reached: 2s");
+	CU_ASSERT_STRING_EQUAL(res.pending.v[0], "only-b1");
+	/* kubectl's line, with the backoff growing from the first delay. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(cap.err_text,
+	    "error when evicting pods/\"only-b1\" -n \"default\" (will retry "
+	    "after 300ms): Cannot evict pod as it would violate the pod's "
+	    "disruption budget.\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(cap.err_text,
+	    "(will retry after "
+	    "600ms)"));
+	CU_ASSERT_STRING_EQUAL(h.blocker,
+	    "The disruption budget only-pdb needs 1 healthy pods and has 1 "
+	    "currently");
+	CU_ASSERT_TRUE(pod_exists("only-b1"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+struct fault_row {
+	const char *name;
+	const char *faults; /* '@' is the pod's name */
+	enum cr_err err;
+	bool gone;
+	size_t posts;
+	const char *want_err_line;
+};
+
+static const struct fault_row fault_rows[] = {
+	{ "429_then_success",
+	    "{'burst':{'codes':[429],'count':1,'paths':'@/eviction'}}", CR_OK,
+	    true, 2,
+	    "(will retry after 300ms): Too many requests, please try again "
+	    "later." },
+	/* The pod is "gone" for the API: done, nothing to wait for. */
+	{ "404_counts_as_done",
+	    "{'burst':{'codes':[404],'count':1,'paths':'@/eviction'}}", CR_OK,
+	    false, 1, NULL },
+	{ "503_retried",
+	    "{'burst':{'codes':[503],'count':2,'paths':'@/eviction'}}", CR_OK,
+	    true, 3,
+	    "(will retry after 600ms): the server is currently unable to "
+	    "handle the request" },
+	{ "403_fails_the_pod",
+	    "{'burst':{'codes':[403],'count':1,'paths':'@/eviction'}}",
+	    CR_ERR_KUBE, false, 1, NULL },
+};
+
+static void
+test_eviction_faults(void)
+{
+	const struct fault_row *r;
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	char node_name[16], pod_name[24], *faults;
+	int64_t seq;
+	size_t i;
+
+	for (i = 0; i < sizeof(fault_rows) / sizeof(fault_rows[0]); i++) {
+		r = &fault_rows[i];
+		snprintf(node_name, sizeof(node_name), "f%zu", i);
+		snprintf(pod_name, sizeof(pod_name), "pod-f%zu", i);
+		node(node_name, true);
+		pod(node_name, pod_name, RS, "");
+		clock_sleep_ms(400);
+		faults = subst(r->faults, pod_name);
+		CU_ASSERT_EQUAL(ksf_faults(&sim, faults), 0);
+		drain_opts_init(&o);
+		seq = ksf_seq(&sim);
+		CU_ASSERT_CASE(drain_with(node_name, &o, NULL, &cap, &res) ==
+			r->err,
+		    r->name);
+		CU_ASSERT_EQUAL(ksf_faults(&sim, NULL), 0);
+		CU_ASSERT_CASE(pod_exists(pod_name) != r->gone, r->name);
+		CU_ASSERT_CASE(ksf_count(&sim, seq, "POST", pod_name, NULL) ==
+			r->posts,
+		    r->name);
+		CU_ASSERT_CASE(r->want_err_line == NULL ||
+			strstr(cap.err_text, r->want_err_line) != NULL,
+		    r->name);
+		capture_free(&cap);
+		drain_result_clear(&res);
+		free(faults);
+	}
+}
+
+static void
+test_overlapping_pdbs(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	int64_t seq;
+
+	node("o1", true);
+	pod("o1", "web-o1", RS ",'labels':{'app':'ov'}", "");
+	pdb("ov-a", "ov", 0);
+	pdb("ov-b", "ov", 0);
+	clock_sleep_ms(400);
+	drain_opts_init(&o);
+	seq = ksf_seq(&sim);
+	CU_ASSERT_EQUAL(drain_with("o1", &o, NULL, &cap, &res), CR_ERR_KUBE);
+	CU_ASSERT_EQUAL_FATAL(res.errors.n, 1);
+	CU_ASSERT_STRING_EQUAL(res.errors.v[0],
+	    "error when evicting pods/\"web-o1\" -n \"default\": This pod has "
+	    "more than one PodDisruptionBudget, which the eviction subresource "
+	    "does not support.");
+	/* Failed at once: one request, no retry. */
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "POST", "web-o1", NULL), 1);
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+static void
+test_replaced_during_wait(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	struct hook h = { .replace_pod = "sts-r1", .node = "r1" };
+
+	node("r1", true);
+	pod("r1", "sts-r1", RS, "");
+	clock_sleep_ms(400);
+	/* Nothing finishes deletions: only the new UID can end the wait. */
+	CU_ASSERT_EQUAL(ksf_controller(&sim, "kubelet", false), 0);
+	drain_opts_init(&o);
+	o.timeout_ms = 10000;
+	CU_ASSERT_EQUAL(drain_with("r1", &o, &h, &cap, &res), CR_OK);
+	CU_ASSERT_EQUAL(ksf_controller(&sim, "kubelet", true), 0);
+	CU_ASSERT_TRUE(h.fired);
+	CU_ASSERT_TRUE(pod_exists("sts-r1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(cap.out_text, "pod/sts-r1 evicted"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+static void
+test_api_errors_while_waiting(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	struct hook h = {
+		.when_waiting_faults = "{'burst':{'codes':[503],'count':3,"
+				       "'paths':'pods\\\\?fieldSelector='}}",
+	};
+	int64_t seq;
+
+	node("w1", true);
+	pod("w1", "web-w1", RS, "");
+	clock_sleep_ms(400);
+	CU_ASSERT_EQUAL(ksf_controller(&sim, "kubelet", false), 0);
+	drain_opts_init(&o);
+	seq = ksf_seq(&sim);
+	/* The pod goes away only while the list keeps failing. */
+	CU_ASSERT_EQUAL(ksf_controller(&sim, "kubelet", true), 0);
+	CU_ASSERT_EQUAL(drain_with("w1", &o, &h, &cap, &res), CR_OK);
+	CU_ASSERT_EQUAL(ksf_faults(&sim, NULL), 0);
+	CU_ASSERT_TRUE(h.fired);
+	/* kubectl would have failed at the first 503; we listed again. */
+	CU_ASSERT_TRUE(ksf_count(&sim, seq, "GET", "fieldSelector", NULL) >= 5);
+	CU_ASSERT_FALSE(pod_exists("web-w1"));
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
+/* The most eviction requests the simulator served at the same time. */
+static int
+max_overlap(int64_t seq, const char *path)
+{
+	char *q = xasprintf("/sim/requests?since=%lld", (long long)seq);
+	json_object *log = ksf_get(&sim, q), *items = jv_arr(log, "items"), *e;
+	double start[64], end[64], t, d;
+	size_t i, j, n = 0,
+		     len = items != NULL ? json_object_array_length(items) : 0;
+	int best = 0, cur;
+
+	for (i = 0; i < len && n < 64; i++) {
+		e = json_object_array_get_idx(items, i);
+		if (jv_str(e, "path") == NULL ||
+		    strstr(jv_str(e, "path"), path) == NULL)
+			continue;
+		t = json_object_get_double(jv_path(e, "time"));
+		d = json_object_get_double(jv_path(e, "duration_ms")) / 1000.0;
+		start[n] = t;
+		end[n++] = t + d;
+	}
+	for (i = 0; i < n; i++) {
+		for (cur = 0, j = 0; j < n; j++)
+			cur += start[j] <= start[i] && start[i] < end[j];
+		best = cur > best ? cur : best;
+	}
+	json_object_put(log);
+	free(q);
+	return best;
+}
+
+static void
+test_max_inflight(void)
+{
+	static const struct {
+		const char *node;
+		unsigned inflight;
+		int lo, hi;
+	} rows[] = { { "i1", 2, 2, 2 }, { "i2", 6, 3, 6 } };
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	char name[24], path[32];
+	int64_t seq;
+	size_t r;
+	int i, overlap;
+
+	for (r = 0; r < 2; r++) {
+		node(rows[r].node, true);
+		for (i = 0; i < 6; i++) {
+			snprintf(name, sizeof(name), "p%d-%s", i, rows[r].node);
+			pod(rows[r].node, name, RS, "");
+		}
+		clock_sleep_ms(400);
+		CU_ASSERT_EQUAL(ksf_faults(&sim, "{'latency_ms':400}"), 0);
+		drain_opts_init(&o);
+		o.max_inflight = rows[r].inflight;
+		seq = ksf_seq(&sim);
+		CU_ASSERT_EQUAL(drain_with(rows[r].node, &o, NULL, &cap, &res),
+		    CR_OK);
+		CU_ASSERT_EQUAL(ksf_faults(&sim, NULL), 0);
+		snprintf(path, sizeof(path), "-%s/eviction", rows[r].node);
+		overlap = max_overlap(seq, path);
+		CU_ASSERT_CASE(overlap >= rows[r].lo && overlap <= rows[r].hi,
+		    rows[r].node);
+		CU_ASSERT_EQUAL(res.gone, 6);
+		capture_free(&cap);
+		drain_result_clear(&res);
+	}
+}
+
+static bool
+has_blocker(const struct drain_preview *pv, const char *kind,
+    const char *pod_ref, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < pv->nblockers; i++)
+		if (strcmp(pv->blockers[i].kind, kind) == 0 &&
+		    strcmp(pv->blockers[i].pod, pod_ref) == 0 &&
+		    strstr(pv->blockers[i].message, msg) != NULL)
+			return true;
+	return false;
+}
+
+static void
+test_preview(void)
+{
+	struct drain_preview pv = { 0 };
+	struct drain_opts o;
+	json_object *j;
+	int64_t seq;
+
+	node("v1", true);
+	pod("v1", "rs-v1", RS, "");
+	pod("v1", "ds-pod-v1", OWNER("DaemonSet", "apps/v1", "ds-v1"), "");
+	pod("v1", "kube-apiserver-v1", MIRROR, "");
+	pod("v1", "naked-v1", "'labels':{'x':'1'}", "");
+	pod("v1", "cache-v1", RS, EMPTY);
+	pod("v1", "done-v1", JOB, "");
+	pod("v1", "one-v1", RS ",'labels':{'app':'one'}", "");
+	pod("v1", "two-a-v1", RS ",'labels':{'app':'two'}", "");
+	pod("v1", "two-b-v1", RS ",'labels':{'app':'two'}", "");
+	pod("v1", "ov-v1", RS ",'labels':{'app':'ovv'}", "");
+	pdb("one-pdb", "one", 1);
+	pdb("two-pdb", "two", 1);
+	pdb("ovv-a", "ovv", 0);
+	pdb("ovv-b", "ovv", 0);
+	clock_sleep_ms(600);
+	set_phase("done-v1", "Succeeded");
+	clock_sleep_ms(300);
+	drain_opts_init(&o);
+	o.ignore_daemonsets = true;
+	seq = ksf_seq(&sim);
+	CU_ASSERT_EQUAL_FATAL(drain_preview(sim.k, "v1", &o, &pv), CR_OK);
+	/* Read-only. */
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "POST", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "DELETE", NULL, NULL), 0);
+	CU_ASSERT_TRUE(has_blocker(&pv, "no-controller", "default/naked-v1",
+	    "Pods that declare no controller"));
+	CU_ASSERT_TRUE(has_blocker(&pv, "local-storage", "default/cache-v1",
+	    "Pods with local storage"));
+	CU_ASSERT_TRUE(has_blocker(&pv, "pdb", "default/one-v1",
+	    "PodDisruptionBudget default/one-pdb allows no disruption now (it "
+	    "needs 1 healthy pods and has 1)"));
+	/* two-pdb allows one: the second pod waits for a replacement. */
+	CU_ASSERT_FALSE(has_blocker(&pv, "pdb", "default/two-a-v1", ""));
+	CU_ASSERT_TRUE(has_blocker(&pv, "pdb", "default/two-b-v1",
+	    "allows 1 disruption(s), used up by other pods on this node"));
+	CU_ASSERT_TRUE(has_blocker(&pv, "pdb-overlap", "default/ov-v1",
+	    "selected by 2 PodDisruptionBudgets (ovv-a, ovv-b)"));
+	CU_ASSERT_EQUAL(pv.nblockers, 5);
+	CU_ASSERT_EQUAL(pv.nkeep, 2);
+	CU_ASSERT_EQUAL(pv.nevict, 6);
+	j = drain_preview_to_json(&pv);
+	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
+	    "{\"namespace\":\"default\",\"name\":\"ds-pod-v1\",\"reason\":"
+	    "\"DaemonSet\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
+	    "{\"namespace\":\"default\",\"name\":\"kube-apiserver-v1\","
+	    "\"reason\":\"mirror\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
+	    "{\"namespace\":\"default\",\"name\":\"done-v1\",\"finished\":"
+	    "true}"));
+	json_object_put(j);
+	drain_preview_clear(&pv);
+}
+
 static CU_TestInfo filter_tests[] = {
 	{ "rows", test_filter_rows },
 	{ "aggregation", test_aggregation },
@@ -762,11 +1274,30 @@ static CU_SuiteInfo unit_suites[] = {
 	CU_SUITE_INFO_NULL,
 };
 
+static CU_TestInfo derived_tests[] = {
+	{ "mirror_pod_stays", test_mirror_pod_stays },
+	{ "daemonset_gone", test_daemonset_gone },
+	{ "skip_wait_for_delete", test_skip_wait_for_delete },
+	{ "pending_pod_ignores_pdb", test_pending_pod_ignores_pdb },
+	{ "pdb_blocks_until_timeout", test_pdb_blocks_until_timeout },
+	{ "eviction_faults", test_eviction_faults },
+	{ "overlapping_pdbs", test_overlapping_pdbs },
+	{ "replaced_during_wait", test_replaced_during_wait },
+	{ "api_errors_while_waiting", test_api_errors_while_waiting },
+	{ "max_inflight", test_max_inflight },
+	{ "preview", test_preview },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo sim_suites[] = {
 	{ .pName = "drain_kubectl",
 	    .pInitFunc = sim_init,
 	    .pCleanupFunc = sim_clean,
 	    .pTests = kubectl_tests },
+	{ .pName = "drain_derived",
+	    .pInitFunc = sim_init,
+	    .pCleanupFunc = sim_clean,
+	    .pTests = derived_tests },
 	CU_SUITE_INFO_NULL,
 };
 
