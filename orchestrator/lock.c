@@ -514,17 +514,23 @@ lock_break(struct lock *l, int64_t deadline)
 static void
 lost(struct lock *l, const char *why)
 {
-	char msg[512];
+	char since[TIMEFMT_MAX] = "?";
 
 	l->held = false;
 	if (!l->seen.exists) {
-		log_warnx("rollout lock %s/%s: lost: %s, the Lease was deleted",
+		log_warnx("rollout lock %s/%s: lost (%s): the Lease was "
+			  "deleted; stop the rollout",
 		    l->ns, l->name, why);
 		return;
 	}
-	lock_describe_holder(&l->seen, -1, msg, sizeof(msg));
-	log_warnx("rollout lock %s/%s: lost: %s, %s; stop the rollout", l->ns,
-	    l->name, why, msg);
+	if (l->seen.acquire_ms > 0)
+		timefmt_rfc3339((time_t)(l->seen.acquire_ms / 1000), since,
+		    sizeof(since));
+	log_warnx("rollout lock %s/%s: lost (%s): now held by %s since %s "
+		  "(run %s); stop the rollout",
+	    l->ns, l->name, why,
+	    l->seen.holder[0] != '\0' ? l->seen.holder : "nobody", since,
+	    l->seen.run_id != NULL ? l->seen.run_id : "unknown");
 }
 
 /* Writes an edit of the Lease we hold; a conflict re-reads and retries. */
@@ -555,8 +561,8 @@ held_update(struct lock *l, lease_edit_fn edit, const char *arg,
 	}
 	if (conflict) {
 		log_warnx("rollout lock %s/%s: it kept changing under us; "
-		    "giving up after %d attempts", l->ns, l->name,
-		    WRITE_ATTEMPTS);
+			  "giving up after %d attempts",
+		    l->ns, l->name, WRITE_ATTEMPTS);
 		return CR_ERR_STATE;
 	}
 	if (err == CR_OK)

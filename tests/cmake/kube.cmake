@@ -10,3 +10,7 @@ cr_unit_test(drain LIBS cr::cr_orch SOURCES support/kubesim_fix.c
   support/bgproc.c)
 add_test(NAME sim.drain COMMAND test_drain sim)
 set_tests_properties(sim.drain PROPERTIES LABELS sim TIMEOUT 600)
+cr_unit_test(lock LIBS cr::cr_orch SOURCES support/kubesim_fix.c
+  support/bgproc.c)
+add_test(NAME sim.lock COMMAND test_lock sim)
+set_tests_properties(sim.lock PROPERTIES LABELS sim TIMEOUT 300)
