@@ -208,7 +208,7 @@ void proto_frame_clear(struct proto_frame *f);
 /*
  * Overwrites every string inside body with zero bytes (in place, keeping
  * lengths), for bodies that carried key material (READ_FILE_REP of a key or
- * kubeconfig); call it before json_object_put(). NULL is a no-op.
+ * kubeconfig); call it before json_object_put(). Passing NULL is a no-op.
  */
 void proto_body_wipe(json_object *body);
 
@@ -711,7 +711,7 @@ struct proto_conn;
  */
 struct proto_conn *proto_conn_new(const struct proto_transport *t);
 
-/* Releases c and its transport's ctx (see above). NULL is a no-op. */
+/* Releases c and its transport's ctx (see above). Passing NULL is a no-op. */
 void proto_conn_free(struct proto_conn *c);
 
 /*
@@ -765,10 +765,12 @@ enum cr_err proto_recv(struct proto_conn *c, int64_t deadline,
  * the progress callback, and returns the reply's body in *replyp (release
  * with json_object_put()). An ERROR reply returns its code (never CR_OK)
  * with the peer's message in proto_conn_errmsg(); the connection stays
- * usable. Any other failure (CR_ERR_TIMEOUT, CR_ERR_PROTO for end of
+ * usable. A request that could not be sent fails as proto_send() does.
+ * Any failure after it was sent (CR_ERR_TIMEOUT, CR_ERR_PROTO for end of
  * stream, a wrong req_id, an unexpected type or a malformed PROGRESS or
- * ERROR, CR_ERR_SYS) leaves the connection unusable. The reply body is not
- * decoded here: pass it to the reply's proto_<msg>_decode().
+ * ERROR, CR_ERR_SYS) leaves the connection unusable: the agent may still
+ * be working on the request. The reply body is not decoded here: pass it
+ * to the reply's proto_<msg>_decode().
  */
 enum cr_err proto_call(struct proto_conn *c, uint16_t type, json_object *req,
     int64_t deadline, json_object **replyp) CR_MUST_CHECK;

@@ -321,6 +321,7 @@ proto_send(struct proto_conn *c, uint16_t type, uint32_t req_id,
 	};
 	size_t done = 0;
 	enum cr_err err;
+	int e;
 
 	if ((err = conn_usable(c)) != CR_OK)
 		return err;
@@ -329,19 +330,22 @@ proto_send(struct proto_conn *c, uint16_t type, uint32_t req_id,
 		return CR_ERR_PROTO;
 	}
 	h.body_len = (uint32_t)(b.len - PROTO_HDR_LEN);
-	if ((err = send_all(c, b.data, b.len, deadline, &done)) == CR_OK)
+	err = send_all(c, b.data, b.len, deadline, &done);
+	e = errno;
+	if (err == CR_OK)
 		trace(c, true, &h);
 	else {
 		conn_err(c, "sending %s: %s after %zu of %zu bytes%s%s",
 		    proto_type_name(type), cr_strerror(err), done, b.len,
 		    err == CR_ERR_SYS ? ": " : "",
-		    err == CR_ERR_SYS ? strerror(errno) : "");
+		    err == CR_ERR_SYS ? strerror(e) : "");
 		if (done > 0 ||
 		    (err != CR_ERR_TIMEOUT && err != CR_ERR_CANCELED))
 			conn_break(c);
 	}
 	/* The body may be key material (READ_FILE_REP). */
 	buf_clear_secret(&b);
+	errno = e;
 	return err;
 }
 
@@ -528,7 +532,9 @@ proto_call(struct proto_conn *c, uint16_t type, json_object *req,
 	if (++c->last_id == 0)
 		c->last_id = 1;
 	k.id = c->last_id;
-	err = proto_send(c, type, k.id, req, deadline);
+	/* proto_send() breaks the connection itself if part went out. */
+	if ((err = proto_send(c, type, k.id, req, deadline)) != CR_OK)
+		return err;
 	while (err == CR_OK && !k.done) {
 		if ((err = proto_recv(c, deadline, &f)) == CR_OK)
 			err = on_frame(c, &k, &f);

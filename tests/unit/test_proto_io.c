@@ -750,7 +750,7 @@ test_io_call_refuses_non_requests(void)
 {
 	struct mem m = { 0 };
 	struct proto_conn *c = conn_mem(&m);
-	json_object *body = obj("{}"), *rep = NULL;
+	json_object *body = obj("{}"), *arr = obj("[]"), *rep = NULL;
 
 	CU_ASSERT_EQUAL(proto_call(c, PROTO_RENEW_REP, body, 0, &rep),
 	    CR_ERR_PROTO);
@@ -758,7 +758,15 @@ test_io_call_refuses_non_requests(void)
 	    "RENEW_REP is not a request");
 	CU_ASSERT_EQUAL(proto_call(c, PROTO_PROGRESS, body, 0, &rep),
 	    CR_ERR_PROTO);
+	CU_ASSERT_EQUAL(proto_call(c, PROTO_RENEW_REQ, arr, 0, &rep),
+	    CR_ERR_PROTO);
+	CU_ASSERT_STRING_EQUAL(proto_conn_errmsg(c),
+	    "cannot send RENEW_REQ: its body is not a JSON object");
 	CU_ASSERT_EQUAL(m.out.len, 0);
+	/* Nothing went out, so the connection is still in step. */
+	CU_ASSERT_EQUAL(proto_send(c, PROTO_BYE_REQ, 9, body, 0), CR_OK);
+	CU_ASSERT_EQUAL(m.out.len, 14);
+	buf_reset(&m.out);
 	CU_ASSERT_EQUAL(
 	    proto_reply(c, &(struct proto_hdr){ .type = 2 }, body, 0),
 	    CR_ERR_PROTO);
@@ -768,7 +776,9 @@ test_io_call_refuses_non_requests(void)
 			    CR_OK, "fine", 0),
 	    CR_ERR_PROTO);
 	CU_ASSERT_EQUAL(m.out.len, 0);
+	buf_clear(&m.out);
 	json_object_put(body);
+	json_object_put(arr);
 	proto_conn_free(c);
 }
 
