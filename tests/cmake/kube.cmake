@@ -14,3 +14,7 @@ cr_unit_test(lock LIBS cr::cr_orch SOURCES support/kubesim_fix.c
   support/bgproc.c)
 add_test(NAME sim.lock COMMAND test_lock sim)
 set_tests_properties(sim.lock PROPERTIES LABELS sim TIMEOUT 300)
+cr_unit_test(kubeadmcfg LIBS cr::cr_orch SOURCES support/kubesim_fix.c
+  support/bgproc.c)
+add_test(NAME sim.kubeadmcfg COMMAND test_kubeadmcfg sim)
+set_tests_properties(sim.kubeadmcfg PROPERTIES LABELS sim TIMEOUT 120)
