@@ -34,6 +34,7 @@ opt_str(struct proto_dec *d, json_object *o, const char *key, char **out)
 /* HELLO                                                               */
 /* ------------------------------------------------------------------ */
 
+/* See proto_hello_decode() for the other side of the wire. */
 json_object *
 proto_hello_encode(const struct proto_hello *m)
 {
@@ -68,6 +69,7 @@ dec_hello(struct proto_dec *d, json_object *o, void *p)
 	}
 }
 
+/* See proto_hello_encode() for the other side of the wire. */
 enum cr_err
 proto_hello_decode(json_object *body, struct proto_hello *m, char *why,
     size_t whylen)
@@ -147,6 +149,7 @@ proto_hello_check(const struct proto_hello *peer, char *why, size_t whylen)
 /* PROGRESS                                                            */
 /* ------------------------------------------------------------------ */
 
+/* See proto_progress_decode() for the other side of the wire. */
 json_object *
 proto_progress_encode(const struct proto_progress *m)
 {
@@ -174,6 +177,7 @@ dec_progress(struct proto_dec *d, json_object *o, void *p)
 	m->percent = (int)pct;
 }
 
+/* See proto_progress_encode() for the other side of the wire. */
 enum cr_err
 proto_progress_decode(json_object *body, struct proto_progress *m, char *why,
     size_t whylen)
@@ -200,6 +204,7 @@ proto_progress_clear(struct proto_progress *m)
 /* ERROR                                                               */
 /* ------------------------------------------------------------------ */
 
+/* See proto_error_decode() for the other side of the wire. */
 json_object *
 proto_error_encode(const struct proto_error *m)
 {
@@ -227,6 +232,7 @@ dec_error(struct proto_dec *d, json_object *o, void *p)
 	free(code);
 }
 
+/* See proto_error_encode() for the other side of the wire. */
 enum cr_err
 proto_error_decode(json_object *body, struct proto_error *m, char *why,
     size_t whylen)
@@ -253,6 +259,7 @@ proto_error_clear(struct proto_error *m)
 /* INSPECT_REQ / INSPECT_REP                                           */
 /* ------------------------------------------------------------------ */
 
+/* See proto_inspect_req_decode() for the other side of the wire. */
 json_object *
 proto_inspect_req_encode(const struct proto_inspect_req *m)
 {
@@ -270,6 +277,7 @@ dec_inspect_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_str(d, o, "kubernetes_dir", &m->kubernetes_dir);
 }
 
+/* See proto_inspect_req_encode() for the other side of the wire. */
 enum cr_err
 proto_inspect_req_decode(json_object *body, struct proto_inspect_req *m,
     char *why, size_t whylen)
@@ -310,6 +318,7 @@ facts_encode(const struct proto_facts *f)
 	return o;
 }
 
+/* See proto_inspect_rep_decode() for the other side of the wire. */
 json_object *
 proto_inspect_rep_encode(const struct proto_inspect_rep *m)
 {
@@ -438,6 +447,7 @@ dec_inspect_rep(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_sub(d, o, "facts", dec_facts, &m->facts);
 }
 
+/* See proto_inspect_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_inspect_rep_decode(json_object *body, struct proto_inspect_rep *m,
     char *why, size_t whylen)
@@ -472,6 +482,7 @@ proto_inspect_rep_clear(struct proto_inspect_rep *m)
 /* BACKUP_REQ / BACKUP_REP                                             */
 /* ------------------------------------------------------------------ */
 
+/* See proto_backup_req_decode() for the other side of the wire. */
 json_object *
 proto_backup_req_encode(const struct proto_backup_req *m)
 {
@@ -493,6 +504,7 @@ dec_backup_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_int(d, o, "keep", PROTO_RANGE_KEEP, &m->keep);
 }
 
+/* See proto_backup_req_encode() for the other side of the wire. */
 enum cr_err
 proto_backup_req_decode(json_object *body, struct proto_backup_req *m,
     char *why, size_t whylen)
@@ -515,6 +527,7 @@ proto_backup_req_clear(struct proto_backup_req *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* See proto_backup_rep_decode() for the other side of the wire. */
 json_object *
 proto_backup_rep_encode(const struct proto_backup_rep *m)
 {
@@ -536,6 +549,7 @@ dec_backup_rep(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_int(d, o, "bytes", PROTO_RANGE_COUNT, &m->bytes);
 }
 
+/* See proto_backup_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_backup_rep_decode(json_object *body, struct proto_backup_rep *m,
     char *why, size_t whylen)
@@ -561,6 +575,7 @@ proto_backup_rep_clear(struct proto_backup_rep *m)
 /* SNAPSHOT_REQ / SNAPSHOT_REP                                         */
 /* ------------------------------------------------------------------ */
 
+/* See proto_snapshot_req_decode() for the other side of the wire. */
 json_object *
 proto_snapshot_req_encode(const struct proto_snapshot_req *m)
 {
@@ -580,6 +595,7 @@ dec_snapshot_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_str(d, o, "dest_dir", &m->dest_dir);
 }
 
+/* See proto_snapshot_req_encode() for the other side of the wire. */
 enum cr_err
 proto_snapshot_req_decode(json_object *body, struct proto_snapshot_req *m,
     char *why, size_t whylen)
@@ -602,6 +618,7 @@ proto_snapshot_req_clear(struct proto_snapshot_req *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* See proto_snapshot_rep_decode() for the other side of the wire. */
 json_object *
 proto_snapshot_rep_encode(const struct proto_snapshot_rep *m)
 {
@@ -625,6 +642,7 @@ dec_snapshot_rep(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_int(d, o, "revision", PROTO_RANGE_COUNT, &m->revision);
 }
 
+/* See proto_snapshot_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_snapshot_rep_decode(json_object *body, struct proto_snapshot_rep *m,
     char *why, size_t whylen)
@@ -665,6 +683,7 @@ proto_backend_name(enum proto_backend b)
 	return backend_names[b];
 }
 
+/* See proto_renew_req_decode() for the other side of the wire. */
 json_object *
 proto_renew_req_encode(const struct proto_renew_req *m)
 {
@@ -719,6 +738,7 @@ dec_renew_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_str_or_null(d, o, "cluster_config", &m->cluster_config);
 }
 
+/* See proto_renew_req_encode() for the other side of the wire. */
 enum cr_err
 proto_renew_req_decode(json_object *body, struct proto_renew_req *m, char *why,
     size_t whylen)
@@ -768,6 +788,7 @@ skipped_encode(const struct proto_skipped *s)
 	return o;
 }
 
+/* See proto_renew_rep_decode() for the other side of the wire. */
 json_object *
 proto_renew_rep_encode(const struct proto_renew_rep *m)
 {
@@ -829,6 +850,7 @@ dec_renew_rep(struct proto_dec *d, json_object *o, void *p)
 	    &m->nskipped);
 }
 
+/* See proto_renew_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_renew_rep_decode(json_object *body, struct proto_renew_rep *m, char *why,
     size_t whylen)
@@ -867,6 +889,7 @@ proto_renew_rep_clear(struct proto_renew_rep *m)
 /* VERIFY_REQ / VERIFY_REP                                             */
 /* ------------------------------------------------------------------ */
 
+/* See proto_verify_req_decode() for the other side of the wire. */
 json_object *
 proto_verify_req_encode(const struct proto_verify_req *m)
 {
@@ -888,6 +911,7 @@ dec_verify_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_strv(d, o, "names", &m->names);
 }
 
+/* See proto_verify_req_encode() for the other side of the wire. */
 enum cr_err
 proto_verify_req_decode(json_object *body, struct proto_verify_req *m,
     char *why, size_t whylen)
@@ -911,6 +935,7 @@ proto_verify_req_clear(struct proto_verify_req *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* See proto_verify_rep_decode() for the other side of the wire. */
 json_object *
 proto_verify_rep_encode(const struct proto_verify_rep *m)
 {
@@ -956,6 +981,7 @@ dec_verify_rep(struct proto_dec *d, json_object *o, void *p)
 	    &m->nresults);
 }
 
+/* See proto_verify_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_verify_rep_decode(json_object *body, struct proto_verify_rep *m,
     char *why, size_t whylen)
@@ -987,6 +1013,7 @@ proto_verify_rep_clear(struct proto_verify_rep *m)
 /* RESTART_REQ / RESTART_REP                                           */
 /* ------------------------------------------------------------------ */
 
+/* See proto_restart_req_decode() for the other side of the wire. */
 json_object *
 proto_restart_req_encode(const struct proto_restart_req *m)
 {
@@ -1008,6 +1035,7 @@ dec_restart_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_int(d, o, "timeout_s", PROTO_RANGE_TIMEOUT, &m->timeout_s);
 }
 
+/* See proto_restart_req_encode() for the other side of the wire. */
 enum cr_err
 proto_restart_req_decode(json_object *body, struct proto_restart_req *m,
     char *why, size_t whylen)
@@ -1030,6 +1058,7 @@ proto_restart_req_clear(struct proto_restart_req *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* See proto_restart_rep_decode() for the other side of the wire. */
 json_object *
 proto_restart_rep_encode(const struct proto_restart_rep *m)
 {
@@ -1079,6 +1108,7 @@ dec_restart_rep(struct proto_dec *d, json_object *o, void *p)
 	    &m->ncomponents);
 }
 
+/* See proto_restart_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_restart_rep_decode(json_object *body, struct proto_restart_rep *m,
     char *why, size_t whylen)
@@ -1110,6 +1140,7 @@ proto_restart_rep_clear(struct proto_restart_rep *m)
 /* HEALTH_REQ / HEALTH_REP                                             */
 /* ------------------------------------------------------------------ */
 
+/* See proto_health_req_decode() for the other side of the wire. */
 json_object *
 proto_health_req_encode(const struct proto_health_req *m)
 {
@@ -1129,6 +1160,7 @@ dec_health_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_strv(d, o, "components", &m->components);
 }
 
+/* See proto_health_req_encode() for the other side of the wire. */
 enum cr_err
 proto_health_req_decode(json_object *body, struct proto_health_req *m,
     char *why, size_t whylen)
@@ -1165,6 +1197,7 @@ health_check_encode(const struct proto_health_check *c)
 	return o;
 }
 
+/* See proto_health_rep_decode() for the other side of the wire. */
 json_object *
 proto_health_rep_encode(const struct proto_health_rep *m)
 {
@@ -1208,6 +1241,7 @@ dec_health_rep(struct proto_dec *d, json_object *o, void *p)
 	    &m->nchecks);
 }
 
+/* See proto_health_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_health_rep_decode(json_object *body, struct proto_health_rep *m,
     char *why, size_t whylen)
@@ -1242,6 +1276,7 @@ proto_health_rep_clear(struct proto_health_rep *m)
 /* ROLLBACK_REQ / ROLLBACK_REP                                         */
 /* ------------------------------------------------------------------ */
 
+/* See proto_rollback_req_decode() for the other side of the wire. */
 json_object *
 proto_rollback_req_encode(const struct proto_rollback_req *m)
 {
@@ -1261,6 +1296,7 @@ dec_rollback_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_str(d, o, "backup", &m->backup);
 }
 
+/* See proto_rollback_req_encode() for the other side of the wire. */
 enum cr_err
 proto_rollback_req_decode(json_object *body, struct proto_rollback_req *m,
     char *why, size_t whylen)
@@ -1283,6 +1319,7 @@ proto_rollback_req_clear(struct proto_rollback_req *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* See proto_rollback_rep_decode() for the other side of the wire. */
 json_object *
 proto_rollback_rep_encode(const struct proto_rollback_rep *m)
 {
@@ -1306,6 +1343,7 @@ dec_rollback_rep(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_sub(d, o, "health", dec_health_rep, &m->health);
 }
 
+/* See proto_rollback_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_rollback_rep_decode(json_object *body, struct proto_rollback_rep *m,
     char *why, size_t whylen)
@@ -1333,6 +1371,7 @@ proto_rollback_rep_clear(struct proto_rollback_rep *m)
 /* READ_FILE_REQ / READ_FILE_REP                                       */
 /* ------------------------------------------------------------------ */
 
+/* See proto_read_file_req_decode() for the other side of the wire. */
 json_object *
 proto_read_file_req_encode(const struct proto_read_file_req *m)
 {
@@ -1350,6 +1389,7 @@ dec_read_file_req(struct proto_dec *d, json_object *o, void *p)
 	proto_dec_str(d, o, "path", &m->path);
 }
 
+/* See proto_read_file_req_encode() for the other side of the wire. */
 enum cr_err
 proto_read_file_req_decode(json_object *body, struct proto_read_file_req *m,
     char *why, size_t whylen)
@@ -1372,8 +1412,9 @@ proto_read_file_req_clear(struct proto_read_file_req *m)
 }
 
 /*
- * The body holds the file in base64: when it is key material, wipe the
- * body with proto_body_wipe() once it is sent.
+ * See proto_read_file_rep_decode() for the other side of the wire. The
+ * body holds the file in base64: when it is key material, wipe the body
+ * with proto_body_wipe() once it is sent.
  */
 json_object *
 proto_read_file_rep_encode(const struct proto_read_file_rep *m)
@@ -1408,6 +1449,7 @@ dec_read_file_rep(struct proto_dec *d, json_object *o, void *p)
 	freezero_str(data);
 }
 
+/* See proto_read_file_rep_encode() for the other side of the wire. */
 enum cr_err
 proto_read_file_rep_decode(json_object *body, struct proto_read_file_rep *m,
     char *why, size_t whylen)
