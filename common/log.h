@@ -28,10 +28,10 @@ enum log_format {
 };
 
 /* Sets the program name shown in each line and the verbosity. */
-void log_init(const char *procname, enum log_level level);
-void log_set_level(enum log_level level);
+void log_init(const char *name, enum log_level lvl);
+void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
-void log_set_format(enum log_format format);
+void log_set_format(enum log_format fmt);
 enum log_format log_get_format(void);
 
 /* Prefix text lines with an RFC 3339 timestamp (for non-terminals). */
@@ -41,8 +41,8 @@ void log_set_timestamps(bool on);
 void log_set_output(FILE *fp);
 
 /* Parses "text"/"json" or "warn"/"info"/"debug"/"quiet"; false if unknown. */
-bool log_format_parse(const char *s, enum log_format *out);
-bool log_level_parse(const char *s, enum log_level *out);
+bool log_format_parse(const char *s, enum log_format *fmtp);
+bool log_level_parse(const char *s, enum log_level *lvlp);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

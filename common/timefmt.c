@@ -10,18 +10,22 @@ timefmt_rfc3339(time_t t, char *buf, size_t len)
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* %Y does not pad years below 1000; RFC 3339 wants four digits. */
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void
 timefmt_micro(int64_t epoch_ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(epoch_ms / 1000);
-	char sec[32];
+	char sec[80];
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(sec, sizeof(sec), "%04d-%02d-%02dT%02d:%02d:%02d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
 	snprintf(buf, len, "%s.%06dZ", sec, (int)(epoch_ms % 1000) * 1000);
 }
 

@@ -131,6 +131,11 @@ test_timefmt_formats(void)
 	CU_ASSERT_STRING_EQUAL(buf, "2025-03-04T15:35:07Z");
 	timefmt_micro(1741102507123LL, buf, sizeof(buf));
 	CU_ASSERT_STRING_EQUAL(buf, "2025-03-04T15:35:07.123000Z");
+	/* Years below 1000 keep four digits, so the text parses back. */
+	timefmt_rfc3339(-43429132800LL, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "0593-10-14T00:00:00Z");
+	CU_ASSERT_EQUAL(timefmt_parse_rfc3339(buf, &ms), CR_OK);
+	CU_ASSERT_EQUAL(ms, -43429132800000LL);
 	CU_ASSERT_EQUAL(timefmt_parse_rfc3339("2025-03-04T15:35:07Z", &ms),
 	    CR_OK);
 	CU_ASSERT_EQUAL(ms, 1741102507000LL);
