@@ -107,11 +107,6 @@ class Client:
         self.cfg = Kubeconfig(kubeconfig_path)
         self.ctx = self.cfg.ssl_context()
 
-    def reload(self):
-        self.cfg = Kubeconfig(self.path)
-        self.ctx = self.cfg.ssl_context()
-        self.close()
-
     def _conn(self):
         c = getattr(self.local, "conn", None)
         if c is None:

@@ -25,6 +25,7 @@ import uuid
 
 from . import pki
 from .client import Client, ConfigError
+from .store import now_micro
 from .util import duration_arg, setup_logging
 
 log = logging.getLogger("component")
@@ -49,11 +50,6 @@ class State:
         self.leader = False
 
 
-def _micro():
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + \
-        ".%06dZ" % int((t - int(t)) * 1e6)
-
 
 class Elector:
     """Leader election on kube-system/<lease> (best effort), whose only
@@ -76,7 +72,7 @@ class Elector:
             body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                     "metadata": {"name": self.lease,
                                  "namespace": "kube-system"},
-                    "spec": self._spec(0, _micro())}
+                    "spec": self._spec(0, now_micro())}
             code, _ = self.c.request(
                 "POST", self.path.rsplit("/", 1)[0], body)
             return code in (201, 409), code == 201
@@ -96,7 +92,7 @@ class Elector:
         if not (mine or expired or not holder):
             return True, False
         trans = spec.get("leaseTransitions", 0) + (0 if mine else 1)
-        acq = spec.get("acquireTime") if mine else _micro()
+        acq = spec.get("acquireTime") if mine else now_micro()
         cur["spec"] = self._spec(trans, acq)
         code, _ = self.c.request("PUT", self.path, cur)
         return code in (200, 409), code == 200
@@ -104,7 +100,7 @@ class Elector:
     def _spec(self, transitions, acquire):
         return {"holderIdentity": self.id,
                 "leaseDurationSeconds": self.duration,
-                "acquireTime": acquire, "renewTime": _micro(),
+                "acquireTime": acquire, "renewTime": now_micro(),
                 "leaseTransitions": transitions}
 
 

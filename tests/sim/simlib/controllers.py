@@ -15,6 +15,7 @@
 Each can be paused for tests (POST /sim/controllers).
 """
 
+import collections
 import copy
 import hashlib
 import json
@@ -92,6 +93,25 @@ def node_ip(node):
     return "10.0.0.1"
 
 
+class PodFacts:
+    """What the controllers need of a pod, computed once per write."""
+
+    __slots__ = ("name", "obj", "labels", "ready", "deleting", "active",
+                 "ctrl_uid", "node")
+
+    def __init__(self, pod):
+        m = pod["metadata"]
+        self.name = m["name"]
+        self.obj = pod
+        self.labels = m.get("labels") or {}
+        self.ready = pod_ready(pod)
+        self.deleting = pod_deleting(pod)
+        self.active = not self.deleting and not pod_terminal(pod)
+        ref = controller_ref(pod)
+        self.ctrl_uid = ref.get("uid") if ref else None
+        self.node = pod.get("spec", {}).get("nodeName")
+
+
 def template_hash(tmpl):
     raw = json.dumps(tmpl, sort_keys=True).encode()
     h = int(hashlib.sha256(raw).hexdigest()[:12], 16)
@@ -126,6 +146,9 @@ class Controllers:
         self.all_ds_dirty = False
         self.sim_nodes = set()
         self.pdb_recheck = {}
+        self.facts = collections.defaultdict(dict)   # ns -> name -> facts
+        self.active_by_ctrl = collections.defaultdict(set)  # uid -> keys
+        self.match_cache = {}   # pdb uid -> (generation, {pod: (labels, ok)})
         self.next_ip = 1
         self.last_lifecycle = 0.0
         self.last_compact = time.time()
@@ -156,11 +179,18 @@ class Controllers:
         ref = controller_ref(obj)
         if ref:
             self.dirty_owners.add(ref.get("uid"))
+        was = self.facts[key[0]].get(key[1])
+        if was is not None and was.active and was.ctrl_uid:
+            self.active_by_ctrl[was.ctrl_uid].discard(key)
         if new is None:
+            self.facts[key[0]].pop(key[1], None)
             self.pending_start.pop(key, None)
             self.deleting.pop(key, None)
             self.unscheduled.discard(key)
             return
+        f = self.facts[key[0]][key[1]] = PodFacts(new)
+        if f.active and f.ctrl_uid:
+            self.active_by_ctrl[f.ctrl_uid].add(key)
         spec = new.get("spec", {})
         if pod_deleting(new):
             self.pending_start.pop(key, None)
@@ -328,22 +358,22 @@ class Controllers:
             out.append(n)
         return out
 
-    def _load(self, node_name, owner_uid):
-        total = 0
-        same = 0
-        for p in self.store.pods_on(node_name):
-            if pod_terminal(p) or pod_deleting(p):
-                continue
-            total += 1
-            ref = controller_ref(p)
-            if owner_uid and ref and ref.get("uid") == owner_uid:
-                same += 1
-        return same, total
+    def _loads(self):
+        """Active pods per node and per (node, controller)."""
+        total = collections.Counter()
+        same = collections.Counter()
+        for by_name in self.facts.values():
+            for f in by_name.values():
+                if f.active and f.node:
+                    total[f.node] += 1
+                    same[(f.node, f.ctrl_uid)] += 1
+        return total, same
 
     def _schedule(self):
         if not self.unscheduled:
             return
         nodes = self._candidate_nodes()
+        total, same = self._loads()
         for key in sorted(self.unscheduled):
             pod = self.store.get(R.PODS, key[0], key[1])
             if pod is None or pod_deleting(pod) or \
@@ -357,11 +387,14 @@ class Controllers:
             if not ok:
                 self._unschedulable(pod, len(nodes))
                 continue
-            best = min(ok, key=lambda n: (self._load(n["metadata"]["name"],
-                                                     owner),
-                                          n["metadata"]["name"]))
+            best = min(ok, key=lambda n: (
+                same[(n["metadata"]["name"], owner)] if owner else 0,
+                total[n["metadata"]["name"]], n["metadata"]["name"]))
+            name = best["metadata"]["name"]
+            total[name] += 1
+            same[(name, owner)] += 1
             new = copy.deepcopy(pod)
-            new["spec"]["nodeName"] = best["metadata"]["name"]
+            new["spec"]["nodeName"] = name
             set_condition(new.setdefault("status", {}), "PodScheduled",
                           "True", None, None, None)
             for c in new["status"]["conditions"]:
@@ -405,9 +438,10 @@ class Controllers:
                 if fn:
                     fn(obj)
 
-    def _owned_pods(self, owner):
-        return [o for t, o in self.store.by_owner(owner["metadata"]["uid"])
-                if t is R.PODS]
+    def _owned(self, owner):
+        """Facts of the active pods whose controller is owner."""
+        keys = self.active_by_ctrl.get(owner["metadata"]["uid"], ())
+        return [self.facts[ns][name] for ns, name in keys]
 
     def _new_pod(self, owner, node=None, extra_tolerations=()):
         tmpl = owner["spec"].get("template") or {}
@@ -449,30 +483,30 @@ class Controllers:
     def _sync_replicaset(self, rs):
         if not self.enabled["replicaset"]:
             return
-        pods = self._owned_pods(rs)
-        active = [p for p in pods if not pod_deleting(p)
-                  and not pod_terminal(p)]
+        active = self._owned(rs)
         want = rs["spec"].get("replicas", 1)
         for _ in range(want - len(active)):
             self._new_pod(rs)
-        if len(active) > want:
-            victims = sorted(active, key=lambda p: (
-                bool(p["spec"].get("nodeName")),
-                p["status"].get("phase") == "Running", pod_ready(p),
-                -(parse_time(p["metadata"].get("creationTimestamp")) or 0)))
-            for p in victims[:len(active) - want]:
-                self.reg.delete(R.PODS, p["metadata"]["namespace"],
-                                p["metadata"]["name"])
-        pods = [p for p in self._owned_pods(rs) if not pod_deleting(p)
-                and not pod_terminal(p)]
-        ready = sum(1 for p in pods if pod_ready(p))
+        if len(active) != want:
+            active = self._reconcile_down(rs, active, want)
+        ready = sum(1 for f in active if f.ready)
         self._write_status(R.REPLICASETS, rs, {
-            "replicas": len(pods), "fullyLabeledReplicas": len(pods),
+            "replicas": len(active), "fullyLabeledReplicas": len(active),
             "readyReplicas": ready, "availableReplicas": ready,
             "observedGeneration": rs["metadata"].get("generation", 1)})
         ref = controller_ref(rs)
         if ref:
             self.dirty_owners.add(ref.get("uid"))
+
+    def _reconcile_down(self, rs, active, want):
+        if len(active) > want:
+            victims = sorted(active, key=lambda f: (
+                bool(f.node), f.obj["status"].get("phase") == "Running",
+                f.ready, -(parse_time(f.obj["metadata"].get(
+                    "creationTimestamp")) or 0), f.name))
+            for f in victims[:len(active) - want]:
+                self.reg.delete(R.PODS, rs["metadata"]["namespace"], f.name)
+        return self._owned(rs)
 
     def _sync_deployment(self, d):
         if not self.enabled["deployment"]:
@@ -540,28 +574,24 @@ class Controllers:
             return
         tspec = (ds["spec"].get("template") or {}).get("spec") or {}
         by_node = {}
-        for p in self._owned_pods(ds):
-            if pod_deleting(p) or pod_terminal(p):
-                continue
-            by_node.setdefault(p["spec"].get("nodeName"), []).append(p)
+        for f in sorted(self._owned(ds), key=lambda f: f.name):
+            by_node.setdefault(f.node, []).append(f)
         nodes = self.store.items(R.NODES)
         eligible = {n["metadata"]["name"] for n in nodes
                     if fits(n, tspec, DS_TOLERATIONS)}
         for name in sorted(eligible):
             if not by_node.get(name):
                 self._new_pod(ds, name, DS_TOLERATIONS)
-        for name, pods in by_node.items():
-            extra = pods if name not in eligible else pods[1:]
-            for p in extra:
-                self.reg.delete(R.PODS, p["metadata"]["namespace"],
-                                p["metadata"]["name"])
-        pods = [p for p in self._owned_pods(ds) if not pod_deleting(p)
-                and not pod_terminal(p)]
-        ready = sum(1 for p in pods if pod_ready(p))
+        for name, facts in by_node.items():
+            extra = facts if name not in eligible else facts[1:]
+            for f in extra:
+                self.reg.delete(R.PODS, ds["metadata"]["namespace"], f.name)
+        active = self._owned(ds)
+        ready = sum(1 for f in active if f.ready)
         self._write_status(R.DAEMONSETS, ds, {
             "desiredNumberScheduled": len(eligible),
-            "currentNumberScheduled": len(pods),
-            "updatedNumberScheduled": len(pods), "numberReady": ready,
+            "currentNumberScheduled": len(active),
+            "updatedNumberScheduled": len(active), "numberReady": ready,
             "numberAvailable": ready,
             "numberUnavailable": max(len(eligible) - ready, 0),
             "numberMisscheduled": 0,
@@ -577,33 +607,49 @@ class Controllers:
         pdbs = self.store.items(R.PDBS, ns)
         if not pdbs:
             return
-        pods = self.store.items(R.PODS, ns)
+        facts = self.facts.get(ns, {})
         now = time.time()
         for pdb in pdbs:
-            self._sync_pdb(pdb, pods, now)
+            self._sync_pdb(pdb, facts, now)
 
-    def _sync_pdb(self, pdb, all_pods, now):
+    def _matching(self, pdb, sel, facts):
+        """Facts of the pods the PDB selects; per-pod results are cached
+        until the pod's labels or the PDB's generation change."""
+        uid = pdb["metadata"]["uid"]
+        gen = pdb["metadata"].get("generation", 1)
+        cache = self.match_cache.get(uid)
+        if cache is None or cache[0] != gen:
+            cache = (gen, {})
+            self.match_cache[uid] = cache
+        memo = cache[1]
+        if len(memo) > 2 * len(facts) + 64:
+            for name in [n for n in memo if n not in facts]:
+                del memo[name]
+        out = []
+        for name, f in facts.items():
+            hit = memo.get(name)
+            if hit is None or hit[0] is not f.labels:
+                hit = (f.labels, sel.matches(f.labels))
+                memo[name] = hit
+            if hit[1]:
+                out.append(f)
+        return out
+
+    def _sync_pdb(self, pdb, facts, now):
         spec = pdb.get("spec") or {}
         sel = S.from_label_selector(spec.get("selector"))
         gen = pdb["metadata"].get("generation", 1)
         try:
             if sel is None:
                 raise ValueError("invalid label selector")
-            pods = [p for p in all_pods
-                    if sel.matches(p["metadata"].get("labels"))]
+            pods = self._matching(pdb, sel, facts)
             expected, desired = self._expected(spec, pods)
         except ValueError as e:
             self._pdb_failsafe(pdb, str(e), gen)
             return
-        disrupted, recheck = self._disrupted(pdb, pods, now)
-        healthy = 0
-        for p in pods:
-            if pod_deleting(p):
-                continue
-            if p["metadata"]["name"] in disrupted:
-                continue
-            if pod_ready(p):
-                healthy += 1
+        disrupted, recheck = self._disrupted(pdb, facts, now)
+        healthy = sum(1 for f in pods if f.ready and not f.deleting
+                      and f.name not in disrupted)
         allowed = healthy - desired
         if expected <= 0 or allowed <= 0:
             allowed = 0
@@ -657,15 +703,17 @@ class Controllers:
 
     def _expected_scale(self, pods):
         scales = {}
-        for p in pods:
-            ref = controller_ref(p)
-            if ref is None:
+        seen = set()
+        for f in pods:
+            uid = f.ctrl_uid
+            if uid is None or uid in seen:
                 continue    # unmanaged pods are ignored (with an event)
-            owner = self.store.lookup_uid(ref.get("uid"))
-            if owner is None or ref.get("kind") not in ("ReplicaSet",
-                                                        "Deployment"):
+            seen.add(uid)
+            owner = self.store.lookup_uid(uid)
+            if owner is None or owner.get("kind") not in ("ReplicaSet",
+                                                          "Deployment"):
                 raise ValueError('found no controllers for pod "%s"'
-                                 % p["metadata"]["name"])
+                                 % f.name)
             if owner["kind"] == "ReplicaSet":
                 dref = controller_ref(owner)
                 dep = self.store.lookup_uid(dref.get("uid")) if dref else None
@@ -675,14 +723,13 @@ class Controllers:
                                                                  1)
         return sum(scales.values())
 
-    def _disrupted(self, pdb, pods, now):
+    def _disrupted(self, pdb, facts, now):
         old = (pdb.get("status") or {}).get("disruptedPods") or {}
-        names = {p["metadata"]["name"]: p for p in pods}
         out = {}
         recheck = None
         for name, ts in old.items():
-            p = names.get(name)
-            if p is None or pod_deleting(p):
+            f = facts.get(name)
+            if f is None or f.deleting:
                 continue
             t = parse_time(ts) or 0
             expiry = t + DISRUPTION_TIMEOUT

@@ -102,8 +102,8 @@ def invalid(rt, name, causes, by_kind=True):
         what = rt.qualified
         det = _details(rt, name)
     det["causes"] = out
-    return ApiError(422, "Invalid", '%s "%s" is invalid: %s' % (what, name, msg),
-                    det)
+    return ApiError(422, "Invalid",
+                    '%s "%s" is invalid: %s' % (what, name, msg), det)
 
 
 def forbidden(rt, name, why):
@@ -139,10 +139,6 @@ def method_not_allowed(msg="the server does not allow this method on "
     return ApiError(405, "MethodNotAllowed", msg)
 
 
-def not_acceptable(msg):
-    return ApiError(406, "NotAcceptable", msg)
-
-
 def unsupported_media(accepted):
     return ApiError(415, "UnsupportedMediaType",
                     "the body of the request was in an unknown format - "
@@ -156,26 +152,12 @@ def too_many_requests(msg, retry_after=0, causes=None):
     return err
 
 
-def internal(msg):
-    return ApiError(500, "InternalError", "Internal error occurred: %s" % msg,
-                    {"causes": [{"message": msg}]})
-
-
 def expired(msg):
     return ApiError(410, "Expired", msg)
 
 
-def gone(msg):
-    return ApiError(410, "Gone", msg)
-
-
-def timeout(msg, retry_after):
-    return ApiError(504, "Timeout", "Timeout: %s" % msg,
-                    retry_after=retry_after)
-
-
-def service_unavailable(msg="the server is currently unable to handle the "
-                        "request"):
+def service_unavailable(
+        msg="the server is currently unable to handle the request"):
     return ApiError(503, "ServiceUnavailable", msg)
 
 

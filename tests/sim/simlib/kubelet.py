@@ -32,7 +32,7 @@ import urllib.request
 
 from . import kyaml
 from .client import Client, ConfigError
-from .store import now_rfc3339
+from .store import now_micro, now_rfc3339
 from .util import bool_arg, duration_arg, setup_logging
 
 log = logging.getLogger("kubelet")
@@ -468,7 +468,7 @@ class Kubelet:
         path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/" \
             "leases/" + self.node
         spec = {"holderIdentity": self.node, "leaseDurationSeconds": 40,
-                "renewTime": _micro()}
+                "renewTime": now_micro()}
         code, out = self._api("PATCH", path, {"spec": spec},
                               "application/merge-patch+json")
         if code == 404:
@@ -636,11 +636,6 @@ def _http_probe(g, default_host, timeout):
     except urllib.error.HTTPError as e:
         return 200 <= e.code < 400
 
-
-def _micro():
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + \
-        ".%06dZ" % int((t - int(t)) * 1e6)
 
 
 def _msg(out):

@@ -204,7 +204,8 @@ class _Flow:
                     val = None
                 else:
                     val = self.value()
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
+            if key is not None and not isinstance(key, (str, int, float,
+                                                        bool)):
                 raise YamlError(self.line, "complex keys are not supported")
             out[_key(key)] = val
             self.ws()

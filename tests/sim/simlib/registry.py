@@ -12,7 +12,7 @@ import time
 from . import errors
 from . import patch as P
 from . import resources as R
-from .store import controller_ref, new_uid, now_rfc3339
+from .store import new_uid, now_rfc3339
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*"
                    r"[a-z0-9])?)*$")
@@ -714,12 +714,4 @@ _VALIDATE = {
     R.DAEMONSETS.key: _validate_workload,
     R.DEPLOYMENTS.key: _validate_workload,
 }
-
-
-def owner_of(store, obj):
-    """The controller object of obj, or None."""
-    ref = controller_ref(obj)
-    if ref is None:
-        return None
-    return store.lookup_uid(ref.get("uid"))
 
