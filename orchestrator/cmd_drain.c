@@ -253,53 +253,56 @@ cordon_all(struct kube *k, int n, char **names)
 	return true;
 }
 
-/* Drains one node; on failure prints kubectl's lines, returns the error. */
-static char *
-drain_one(struct kube *k, const char *node, const struct drain_opts *d)
+/*
+ * Drains one node; on failure prints kubectl's lines and appends its
+ * errors to errs. Returns whether the node was drained.
+ */
+static bool
+drain_one(struct kube *k, const char *node, const struct drain_opts *d,
+    struct strv *errs)
 {
 	struct drain_result r = { 0 };
 	enum cr_err err;
-	char *msg = NULL;
+	char *msg;
 	size_t i;
 
-	err = drain_node(k, node, d, &r);
-	if (err == CR_OK) {
+	if ((err = drain_node(k, node, d, &r)) == CR_OK) {
 		printf("node/%s drained\n", node);
 		fflush(stdout);
-	} else {
-		msg = drain_join_errors(&r.errors);
-		if (err != CR_ERR_STATE && r.pending.n > 0) {
-			fprintf(stderr,
-			    "There are pending pods in node \"%s\" "
-			    "when an error occurred: %s\n",
-			    node, msg);
-			for (i = 0; i < r.pending.n; i++)
-				fprintf(stderr, "pod/%s\n", r.pending.v[i]);
-		}
-		fprintf(stderr,
-		    "error: unable to drain node \"%s\" due to "
-		    "error: %s, continuing command...\n",
-		    node, msg);
+		drain_result_clear(&r);
+		return true;
 	}
+	msg = drain_join_errors(&r.errors);
+	if (err != CR_ERR_STATE && r.pending.n > 0) {
+		fprintf(stderr,
+		    "There are pending pods in node \"%s\" when an error "
+		    "occurred: %s\n",
+		    node, msg);
+		for (i = 0; i < r.pending.n; i++)
+			fprintf(stderr, "pod/%s\n", r.pending.v[i]);
+	}
+	fprintf(stderr,
+	    "error: unable to drain node \"%s\" due to error: %s, continuing "
+	    "command...\n",
+	    node, msg);
+	for (i = 0; i < r.errors.n; i++)
+		strv_push(errs, r.errors.v[i]);
+	free(msg);
 	drain_result_clear(&r);
-	return msg;
+	return false;
 }
 
+/* kubectl ends with the nodes left and every error on its own line. */
 static int
 drain_all(struct kube *k, int n, char **names, const struct drain_opts *d)
 {
 	struct strv failed = { 0 }, errs = { 0 };
-	char *msg;
 	size_t i;
-	int j;
+	int j, rc;
 
-	for (j = 0; j < n; j++) {
-		if ((msg = drain_one(k, kube_node_arg(names[j]), d)) == NULL)
-			continue;
-		strv_push(&failed, kube_node_arg(names[j]));
-		strv_push(&errs, msg);
-		free(msg);
-	}
+	for (j = 0; j < n; j++)
+		if (!drain_one(k, kube_node_arg(names[j]), d, &errs))
+			strv_push(&failed, kube_node_arg(names[j]));
 	if (failed.n > 0) {
 		fprintf(stderr, "There are pending nodes to be drained:\n");
 		for (i = 0; i < failed.n; i++)
@@ -307,10 +310,10 @@ drain_all(struct kube *k, int n, char **names, const struct drain_opts *d)
 		for (i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.v[i]);
 	}
-	j = failed.n > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	rc = failed.n > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 	strv_clear(&failed);
 	strv_clear(&errs);
-	return j;
+	return rc;
 }
 
 int

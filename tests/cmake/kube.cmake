@@ -18,3 +18,10 @@ cr_unit_test(kubeadmcfg LIBS cr::cr_orch SOURCES support/kubesim_fix.c
   support/bgproc.c)
 add_test(NAME sim.kubeadmcfg COMMAND test_kubeadmcfg sim)
 set_tests_properties(sim.kubeadmcfg PROPERTIES LABELS sim TIMEOUT 120)
+# The same pods drained by the real kubectl and by certroll, side by side.
+add_test(NAME sim.drain_vs_kubectl
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/drain_vs_kubectl.py
+    --certroll $<TARGET_FILE:certroll>
+    --kubesim ${PROJECT_SOURCE_DIR}/tests/sim/kubesim)
+set_tests_properties(sim.drain_vs_kubectl PROPERTIES LABELS "sim;integration"
+  TIMEOUT 300 SKIP_RETURN_CODE 77)
