@@ -186,7 +186,7 @@ class Core:
             raise errors.forbidden(None, "", 'User "%s" cannot %s path "%s"'
                                    % (ANON, req.method.lower(), req.path))
         if parts[0] == "openapi":
-            return self._openapi(parts[1:])
+            return self._openapi(req, parts[1:])
         if parts[0] == "api":
             return self._api(req, "", parts[1:])
         if parts[0] == "apis":
@@ -194,7 +194,11 @@ class Core:
         return not_found_path()
 
     @staticmethod
-    def _openapi(rest):
+    def _openapi(req, rest):
+        if rest == ["v2"]:
+            if "protobuf" in req.headers.get("accept", ""):
+                return Response(200, openapi.v2_protobuf(), openapi.V2_PB)
+            return ok(openapi.v2_json())
         if rest == ["v3"]:
             return ok(openapi.root())
         if rest[:1] == ["v3"]:

@@ -196,6 +196,25 @@ class KubectlTest(SimTestCase):
         self.assertEqual(out, "Succeeded")
         self.ok("delete", "pod", "job-1")
 
+    def test_create_across_minors(self):
+        """kubectl 1.27 asks /openapi/v2 (protobuf) and 1.28+ /openapi/v3
+        whether the server validates fields; both must let create run
+        with the default --validate (the dispatcher picks the binary)."""
+        for minor in ("27", "30", "33"):
+            with self.subTest(minor):
+                sim = start_kubesim(self, "--version-minor", minor)
+                k = Kubectl(self, sim)
+                p = k("create", "-f", "-", stdin=OBJECTS)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("poddisruptionbudget.policy/web-pdb created",
+                              p.stdout)
+                # The first apply adds last-applied-configuration.
+                for want in ("configured", "unchanged"):
+                    p = k("apply", "-f", "-", stdin=OBJECTS)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertIn("configmap/settings " + want, p.stdout)
+                sim.stop()
+
     def test_bad_credentials(self):
         d = simtest.tmpdir(self)
         crt, key = self.sim.sign("old", "kubernetes-admin",

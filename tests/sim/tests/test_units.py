@@ -4,7 +4,8 @@ selectors, patches, protobuf DeleteOptions, health text, durations."""
 import unittest
 
 from tests import simtest  # noqa: F401  (puts simlib on sys.path)
-from simlib import errors, health, kyaml, patch, protobuf, selectors, tables
+from simlib import (errors, health, kyaml, openapi, patch, protobuf,
+                    selectors, tables)
 from simlib.util import host_port, parse_duration
 
 
@@ -271,6 +272,51 @@ class ProtobufTest(unittest.TestCase):
             with self.subTest(body):
                 with self.assertRaises(protobuf.ProtoError):
                     protobuf.delete_options(body)
+
+
+class OpenApiTest(unittest.TestCase):
+    @staticmethod
+    def msg(raw):
+        """field number -> list of raw values of one protobuf message."""
+        out = {}
+        for num, _, v in protobuf.fields(raw):
+            out.setdefault(num, []).append(v)
+        return out
+
+    def test_v2_protobuf_structure(self):
+        """Walk the bytes the way kubectl's v2 query-param verifier does:
+        Document.paths.path[].value.patch.{parameters, vendor_extension}."""
+        doc = self.msg(openapi.v2_protobuf())
+        self.assertEqual(doc[1], [b"2.0"])
+        found = {}
+        for item in self.msg(doc[8][0])[2]:           # NamedPathItem
+            named = self.msg(item)
+            op = self.msg(self.msg(named[2][0])[8][0])  # PathItem.patch
+            param = self.msg(self.msg(self.msg(op[8][0])[1][0])[2][0])
+            query = self.msg(param[3][0])               # QueryParameter...
+            self.assertEqual((query[2], query[4]),
+                             ([b"query"], [b"fieldValidation"]))
+            ext = self.msg(op[13][0])                   # NamedAny
+            self.assertEqual(ext[1], [b"x-kubernetes-group-version-kind"])
+            yaml = self.msg(ext[2][0])[2][0].decode()   # Any.yaml
+            found[named[1][0].decode()] = kyaml.load(yaml)
+        self.assertEqual(found["/api/v1/namespaces/{namespace}/pods/{name}"],
+                         {"group": "", "kind": "Pod", "version": "v1"})
+        self.assertEqual(found["/apis/policy/v1/namespaces/{namespace}/"
+                               "poddisruptionbudgets/{name}"],
+                         {"group": "policy", "kind": "PodDisruptionBudget",
+                          "version": "v1"})
+        self.assertEqual(len(found), len(openapi.v2_json()["paths"]))
+
+    def test_v3_documents(self):
+        root = openapi.root()["paths"]
+        self.assertIn("apis/coordination.k8s.io/v1", root)
+        doc = openapi.gv("api/v1")
+        op = doc["paths"]["/api/v1/nodes/{name}"]["patch"]
+        self.assertEqual(op["x-kubernetes-group-version-kind"],
+                         {"group": "", "version": "v1", "kind": "Node"})
+        self.assertEqual(op["parameters"][0]["name"], "fieldValidation")
+        self.assertIsNone(openapi.gv("apis/nope/v1"))
 
 
 class HealthTest(unittest.TestCase):
