@@ -160,7 +160,7 @@ def _check_burst(b):
 class RequestLog:
     """method, path and status of every API request (not /sim/*)."""
 
-    def __init__(self, maxlen=200000):
+    def __init__(self, maxlen=100000):
         self.lock = threading.Lock()
         self.items = collections.deque(maxlen=maxlen)
         self.seq = 0

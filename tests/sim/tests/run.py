@@ -4,6 +4,7 @@
 
 import importlib
 import os
+import signal
 import sys
 import unittest
 
@@ -11,7 +12,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.realpath(__file__))))
 
 
+def _terminate(signum, frame):
+    # Leave through sys.exit so atexit stops the children we started.
+    sys.exit(128 + signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     name = sys.argv[1]
     mod = importlib.import_module("tests." + name)
     reason = getattr(mod, "SKIP_REASON", None)

@@ -3,6 +3,7 @@ processes (always stopped by PID, also when a test fails), and talk HTTPS
 to them with a chosen identity."""
 
 import atexit
+import ctypes
 import http.client
 import json
 import os
@@ -22,6 +23,7 @@ sys.path.insert(0, SIM)
 from simlib import pki  # noqa: E402
 
 _CHILDREN = set()
+PR_SET_PDEATHSIG = 1
 
 
 def _reap_all():
@@ -57,11 +59,19 @@ def _kill(pid, grace=5.0):
     _CHILDREN.discard(pid)
 
 
+def _die_with_parent():
+    """In the child: SIGTERM when the test process dies, even by SIGKILL
+    (a CTest timeout), so no simulator outlives its test."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn(argv, log_path, **kw):
     """Start a child process in its own session; stopped at exit."""
     with open(log_path, "ab") as logf:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
-                             stderr=logf, start_new_session=True, **kw)
+                             stderr=logf, start_new_session=True,
+                             preexec_fn=_die_with_parent, **kw)
     _CHILDREN.add(p.pid)
     return p
 
