@@ -3,6 +3,7 @@ answers requests that a listener (HTTPS, or a front end through the core
 socket) has already authenticated."""
 
 import json
+import logging
 import time
 import urllib.parse
 
@@ -19,6 +20,7 @@ from .controllers import Controllers
 from .registry import Registry
 from .store import Store
 
+log = logging.getLogger("kubesim")
 ADMIN_GROUPS = ("system:masters", "kubeadm:cluster-admins")
 # RBAC-lite: who may touch resources. Everyone authenticated may read
 # discovery; anonymous users only get health and /version.
@@ -164,6 +166,11 @@ class Core:
             return fn()
         except errors.ApiError as e:
             return fail(e)
+        except Exception as e:  # a simulator bug: say so, keep serving
+            log.exception("internal error")
+            return fail(errors.ApiError(
+                500, "InternalError", "Internal error occurred: kubesim: "
+                "%s: %s" % (type(e).__name__, e)))
 
     # -- routing ------------------------------------------------------------
 

@@ -125,6 +125,37 @@ class FrontendTest(SimTestCase):
         got = self.a.request("GET", "/sim/faults")
         self.assertStatus(got, 200)
 
+    def test_bad_flags_exit_1(self):
+        d = simtest.tmpdir(self)
+        base = [sys.executable, os.path.join(SIM, "kubesim"), "frontend",
+                "--core-socket", self.sock, "--listen", "127.0.0.1:%d"
+                % free_port()]
+        rows = [
+            ("missing cert", ["--tls-cert-file=/nonexistent.crt",
+                              "--tls-private-key-file=/nonexistent.key"],
+             1, "cannot load certificates"),
+            ("key of another cert", [
+                "--tls-cert-file=" + os.path.join(self.a.dir,
+                                                  "apiserver.crt"),
+                "--tls-private-key-file=" + os.path.join(self.b.dir,
+                                                         "apiserver.key")],
+             1, "cannot load certificates"),
+            ("port in use", [
+                "--tls-cert-file=" + os.path.join(self.a.dir,
+                                                  "apiserver.crt"),
+                "--tls-private-key-file=" + os.path.join(self.a.dir,
+                                                         "apiserver.key"),
+                "--listen", "127.0.0.1:%d" % self.a.port], 1, "cannot listen"),
+            ("no cert flag", [], 2, "--tls-cert-file"),
+        ]
+        for name, extra, code, msg in rows:
+            with self.subTest(name):
+                log = os.path.join(d, name.replace(" ", "_") + ".log")
+                p = spawn(base + extra, log)
+                self.assertEqual(p.wait(30), code)
+                simtest.stop(p)
+                self.assertIn(msg, simtest.tail(log))
+
     def test_core_down(self):
         d = simtest.tmpdir(self)
         sock = os.path.join(d, "gone.sock")

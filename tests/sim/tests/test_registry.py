@@ -583,6 +583,36 @@ class ObjectsTest(unittest.TestCase):
         self.assertNotIn("remainingItemCount", filtered["metadata"])
         self.assertIn("continue", filtered["metadata"])
 
+    def test_delete_collection(self):
+        c = Cluster()
+        for n in ("a", "b", "c"):
+            c.ok("POST", "/api/v1/namespaces/default/configmaps",
+                 {"metadata": {"name": n, "labels": {"keep": str(n == "c")}}})
+        out = c.ok("DELETE", "/api/v1/namespaces/default/configmaps?"
+                   "labelSelector=keep%3DFalse")
+        self.assertEqual([o["metadata"]["name"] for o in out["items"]],
+                         ["a", "b"])
+        left = c.get("/api/v1/namespaces/default/configmaps")["items"]
+        self.assertEqual([o["metadata"]["name"] for o in left], ["c"])
+
+    def test_routing_errors(self):
+        c = Cluster()
+        rows = [("GET", "/api/v1/nodes/n/eviction", 404),
+                ("GET", "/api/v1/namespaces/default/leases", 404),
+                ("GET", "/apis/apps/v2/deployments", 404),
+                ("GET", "/api/v1/namespaces/default/nodes/x", 404),
+                ("GET", "/api/v1/pods/x", 404),
+                ("POST", "/api/v1/nodes/x", 405),
+                ("HEAD", "/api/v1/nodes", 405),
+                ("PUT", "/api/v1/namespaces/default/pods/p/eviction", 405),
+                ("GET", "/nope", 404)]
+        for method, path, code in rows:
+            with self.subTest((method, path)):
+                got, out = c.call(method, path, {"metadata": {"name": "x"}}
+                                  if method in ("POST", "PUT") else None)
+                self.assertEqual(got, code, out)
+                self.assertEqual(out["kind"], "Status")
+
     def test_resource_version_per_write(self):
         c = Cluster()
         rv0 = int(c.get("/api/v1/namespaces")["metadata"]["resourceVersion"])
