@@ -210,7 +210,6 @@ def _kubesim():
 def cmd_start(a):
     d = os.path.abspath(a.state_dir)
     os.makedirs(d, mode=0o700, exist_ok=True)
-    kc = os.path.join(d, "kubeconfig")
     extra = [x for x in a.kubesim_args if x != "--"]
     logf = open(os.path.join(d, "kubesim.log"), "ab")
     p = subprocess.Popen([sys.executable, _kubesim(), "--state-dir", d]
@@ -222,8 +221,9 @@ def cmd_start(a):
         if p.poll() is not None:
             raise CtlError("kubesim exited with status %d; see %s/kubesim.log"
                            % (p.returncode, d))
-        if os.path.exists(kc) and os.path.exists(
-                os.path.join(d, "kubesim.pid")):
+        # The pid file comes last, once every listener serves (there is
+        # no kubeconfig with --listen none).
+        if os.path.exists(os.path.join(d, "kubesim.pid")):
             print(p.pid)
             return 0
         time.sleep(0.05)

@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import unittest
 
@@ -299,6 +301,75 @@ class LifecycleTest(SimTestCase):
         self.sim = s
         self.assertStatus(s.request("GET", "/healthz", cert=None), 401)
         self.assertStatus(s.request("GET", "/healthz"), 200)
+
+
+class CtlTest(SimTestCase):
+    """kubesim-ctl: start/stop for fixtures and each admin command."""
+
+    def ctl(self, *args, kubeconfig=None):
+        env = dict(os.environ)
+        env.pop("KUBECONFIG", None)
+        if kubeconfig:
+            env["KUBECONFIG"] = kubeconfig
+        return subprocess.run([sys.executable, os.path.join(
+            simtest.SIM, "kubesim-ctl")] + list(args), capture_output=True,
+            text=True, timeout=60, env=env, check=False)
+
+    def test_start_stop_core_only(self):
+        d = simtest.tmpdir(self)
+        sock = os.path.join(d, "core.sock")
+        p = self.ctl("start", "--state-dir", d, "--", "--listen", "none",
+                     "--core-socket", sock)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pid = int(p.stdout)
+        self.addCleanup(simtest._kill, pid)
+        self.assertTrue(os.path.exists(sock))
+        self.assertFalse(os.path.exists(os.path.join(d, "kubeconfig")))
+        self.assertEqual(self.ctl("stop", "--state-dir", d).returncode, 0)
+        simtest.wait_for(lambda: not os.path.exists(sock), 10,
+                         what="socket removed")
+        with self.assertRaises(ProcessLookupError):
+            os.kill(pid, 0)
+        p = self.ctl("stop", "--state-dir", d)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("no kubesim running", p.stderr)
+
+    def test_admin_commands(self):
+        self.sim = s = start_kubesim(self)
+        kc = s.kubeconfig
+        rows = [
+            (["faults", "set", "--burst-codes", "503", "--burst-count", "2",
+              "--paths", "^/api/v1/nodes$"], 0, '"burst_left": 2'),
+            (["faults", "show"], 0, '"codes": ['),
+            (["faults", "set"], 1, "give at least one fault"),
+            (["faults", "clear"], 0, ""),
+            (["faults", "set", "--json", '{"bogus": 1}'], 1,
+             "unknown fault fields: bogus"),
+            (["controllers", "pause", "disruption"], 0,
+             '"disruption": false'),
+            (["controllers", "resume", "disruption"], 0,
+             '"disruption": true'),
+            (["controllers", "pause"], 1, "name at least one controller"),
+            (["bulk", "pods", "--count", "3", "--prefix", "ctl"], 0,
+             "created 3 objects"),
+            (["compact"], 0, "compactedResourceVersion"),
+            (["wait-ready", "--wait", "5s"], 0, ""),
+        ]
+        for args, code, out in rows:
+            with self.subTest(args):
+                p = self.ctl(*args, kubeconfig=kc)
+                self.assertEqual(p.returncode, code, p.stdout + p.stderr)
+                self.assertIn(out, p.stdout + p.stderr)
+        pods = s.request("GET", "/api/v1/namespaces/default/pods")[2]
+        self.assertEqual(sorted(p["metadata"]["name"] for p in pods["items"]),
+                         ["ctl-0", "ctl-1", "ctl-2"])
+        self.ctl("requests", "--clear", kubeconfig=kc)
+        s.request("GET", "/api/v1/nodes")
+        p = self.ctl("requests", kubeconfig=kc)
+        self.assertRegex(p.stdout, r"^\d+ GET /api/v1/nodes 200 kubesim$")
+        p = self.ctl("faults", "show")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no kubeconfig", p.stderr)
 
 
 if __name__ == "__main__":
