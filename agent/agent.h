@@ -148,7 +148,8 @@ enum cr_err agent_health_probe(const struct agent_health_req *req,
     enum manifest_comp c, bool serials, json_object *checks) CR_MUST_CHECK;
 
 struct agent_rollback_req {
-	const char *backup;         /* the backup to restore */
+	const char *backup;     /* a path, a name under backup_dir, "latest" */
+	const char *backup_dir; /* NULL: AGENT_BACKUP_DIR */
 	const char *kubernetes_dir; /* NULL: AGENT_KUBERNETES_DIR */
 	const char *kubelet_dir;    /* NULL: AGENT_KUBELET_DIR */
 	int64_t down_timeout_ms;    /* as agent_restart_req */
@@ -159,10 +160,12 @@ struct agent_rollback_req {
 };
 
 /*
- * Restores backup (agent_restore()), restarts all four components and
- * waits for health. Stops at the first stage that fails. Result:
- * {"ok","stages":[{"stage":"restore|restart|health","ok","result"}],
- * "failed","error"}. Returns the failing stage's code.
+ * Restores backup (agent_backup_resolve(), agent_restore(); held manifests
+ * are put back first), restarts all four components and waits for
+ * health. Stops at the first stage that fails. Result: {"ok","backup",
+ * "stages":[{"stage":"restore|restart|health","ok","result"}],"failed",
+ * "error"}; each stage's result is that function's. Returns the failing
+ * stage's code (CR_ERR_NOTFOUND for no such backup).
  */
 enum cr_err agent_rollback(const struct agent_rollback_req *req,
     json_object **resultp) CR_MUST_CHECK;

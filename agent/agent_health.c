@@ -296,43 +296,72 @@ serial_row(struct probe *p, const struct check_def *def,
 	return ok;
 }
 
+/* tlsc's reason; a refused connection also says what it means. */
+static void
+describe_failure(enum cr_err err, const struct tlsc_diag *d, char *msg,
+    size_t len)
+{
+	if (err == CR_ERR_SYS && errno == ECONNREFUSED)
+		snprintf(msg, len,
+		    "%s: not listening; is it running? (crictl ps, the "
+		    "kubelet's log)",
+		    d->msg);
+	else
+		snprintf(msg, len, "%s", d->msg);
+}
+
+/* The check's request, or bare handshake; the verdict in msg. */
+static bool
+exchange(const struct probe *p, const struct check_def *def,
+    struct tlsc_resp *rs, char *msg, size_t len)
+{
+	char *paths[3] = { NULL, NULL, NULL };
+	struct tlsc_opts o = check_opts(p, def, paths);
+	struct tlsc_req rq = TLSC_REQ_INIT;
+	struct tlsc_diag d;
+	struct tlsc *c = NULL;
+	enum cr_err err;
+	bool ok = false;
+
+	rq.method = def->method;
+	rq.path = def->path;
+	rq.body = def->body;
+	rq.body_len = def->body != NULL ? strlen(def->body) : 0;
+	errno = 0;
+	if (def->method == NULL) {
+		if ((err = tlsc_connect(&o, &c, &d)) == CR_OK) {
+			rs->peer = *tlsc_peer(c);
+			snprintf(msg, len, "TLS handshake completed");
+			ok = true;
+		}
+		tlsc_free(c);
+	} else if ((err = tlsc_fetch(&o, &rq, rs, &d)) == CR_OK)
+		ok = def->judge(rs, msg, len);
+	if (err != CR_OK)
+		describe_failure(err, &d, msg, len);
+	free(paths[0]);
+	free(paths[1]);
+	free(paths[2]);
+	return ok;
+}
+
 static bool
 run_check(struct probe *p, const struct check_def *def, bool serials)
 {
-	char *paths[3] = { NULL, NULL, NULL }, url[320], msg[400];
-	struct tlsc_opts o = check_opts(p, def, paths);
-	struct tlsc_req rq = TLSC_REQ_INIT;
 	struct tlsc_resp rs = TLSC_RESP_INIT;
-	struct tlsc_diag d;
-	struct tlsc *c = NULL;
+	char url[320], msg[400];
 	json_object *row;
 	bool ok;
 
 	endpoint_url(&p->eps.v[def->ep], def->path, url, sizeof(url));
 	row = row_add(p, def->name, url);
-	rq.method = def->method;
-	rq.path = def->path;
-	rq.body = def->body;
-	rq.body_len = def->body != NULL ? strlen(def->body) : 0;
-	if (def->method == NULL) {
-		if ((ok = tlsc_connect(&o, &c, &d) == CR_OK))
-			rs.peer = *tlsc_peer(c);
-		snprintf(msg, sizeof(msg), "%s",
-		    ok ? "TLS handshake completed" : d.msg);
-		tlsc_free(c);
-	} else if (!(ok = tlsc_fetch(&o, &rq, &rs, &d) == CR_OK))
-		snprintf(msg, sizeof(msg), "%s", d.msg);
-	else
-		ok = def->judge(&rs, msg, sizeof(msg));
+	ok = exchange(p, def, &rs, msg, sizeof(msg));
 	if (rs.peer.serial[0] != '\0')
 		jv_add_str(row, "served_serial", rs.peer.serial);
 	row_set(row, ok, msg);
 	if (serials && def->serial_check != NULL)
 		ok = serial_row(p, def, &rs.peer, url) && ok;
 	tlsc_resp_clear(&rs);
-	free(paths[0]);
-	free(paths[1]);
-	free(paths[2]);
 	return ok;
 }
 

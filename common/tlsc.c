@@ -405,6 +405,7 @@ tlsc_connect(const struct tlsc_opts *o, struct tlsc **cp, struct tlsc_diag *d)
 {
 	struct tlsc *c = NULL;
 	enum cr_err err;
+	int saved;
 
 	*cp = NULL;
 	if (d != NULL)
@@ -427,7 +428,9 @@ tlsc_connect(const struct tlsc_opts *o, struct tlsc **cp, struct tlsc_diag *d)
 	*cp = c;
 	c = NULL;
 out:
+	saved = errno;
 	tlsc_free(c);
+	errno = saved;
 	return err;
 }
 

@@ -120,21 +120,51 @@ bgproc_stop(struct bgproc *p)
 	p->out = -1;
 }
 
-int
-bgproc_free_port(void)
+/* Binds a socket to 127.0.0.1:0; its port in *portp. */
+static int
+bind_any(int *portp)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
-	int fd, port = -1;
+	int fd;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	*portp = ntohs(sa.sin_port);
+	return fd;
+}
+
+int
+bgproc_free_port(void)
+{
+	int port = -1;
+
+	return bgproc_free_ports(&port, 1) == 0 ? port : -1;
+}
+
+int
+bgproc_free_ports(int *ports, size_t n)
+{
+	int fds[16];
+	size_t i, got;
+	int rc = 0;
+
+	if (n > 16)
+		return -1;
+	for (got = 0; got < n; got++)
+		if ((fds[got] = bind_any(&ports[got])) == -1) {
+			rc = -1;
+			break;
+		}
+	for (i = 0; i < got; i++)
+		close(fds[i]);
+	return rc;
 }

@@ -48,4 +48,10 @@ void bgproc_stop(struct bgproc *p);
 /* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
 int bgproc_free_port(void);
 
+/*
+ * n distinct such ports (all held open while choosing, so the kernel
+ * cannot hand one out twice). Returns 0, or -1 if it could not.
+ */
+int bgproc_free_ports(int *ports, size_t n);
+
 #endif /* CR_BGPROC_H */

@@ -314,12 +314,15 @@ opsfix_control_plane(const char *dir, struct opsfix_ports *ports,
     const char *fcf)
 {
 	char conf[64];
+	int p[5];
 
-	ports->etcd_client = bgproc_free_port();
-	ports->etcd_peer = bgproc_free_port();
-	ports->apiserver = bgproc_free_port();
-	ports->kcm = bgproc_free_port();
-	ports->scheduler = bgproc_free_port();
+	if (bgproc_free_ports(p, 5) != 0)
+		return -1;
+	ports->etcd_client = p[0];
+	ports->etcd_peer = p[1];
+	ports->apiserver = p[2];
+	ports->kcm = p[3];
+	ports->scheduler = p[4];
 	snprintf(conf, sizeof(conf),
 	    "kind: KubeletConfiguration\nfileCheckFrequency: %s\n", fcf);
 	if (opsfix_etcd_manifest(dir, ports->etcd_client, ports->etcd_peer) !=

@@ -292,7 +292,7 @@ test_health_waits(void)
 	CU_ASSERT_TRUE(jv_int(res, "attempts", &n) && n >= 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"),
 	    "kube-scheduler healthz: connect to 127.0.0.1:1: Connection "
-	    "refused"));
+	    "refused: not listening; is it running?"));
 	json_object_put(res);
 	bgproc_stop(&pod);
 }
@@ -343,7 +343,11 @@ test_health_real_etcd(void)
 	struct agent_health_req req = { .kubernetes_dir = NULL };
 	struct bgproc etcd = BGPROC_INIT;
 	json_object *res = NULL, *r;
-	int cport = bgproc_free_port(), pport = bgproc_free_port();
+	int p[2] = { -1, -1 }, cport, pport;
+
+	CU_ASSERT_EQUAL_FATAL(bgproc_free_ports(p, 2), 0);
+	cport = p[0];
+	pport = p[1];
 
 	CU_ASSERT_EQUAL_FATAL(prepare("etcd"), 0);
 	CU_ASSERT_EQUAL_FATAL(opsfix_etcd_manifest(kdir, cport, pport), 0);

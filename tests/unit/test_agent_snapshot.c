@@ -258,11 +258,13 @@ etcd_init(void)
 {
 	unsigned char b64[32];
 	char key[16], body[128];
-	int i, pport;
+	int i, pport, ports[2];
 
 	snprintf(edir, sizeof(edir), "%s", cu_tmpdir());
-	eport = bgproc_free_port();
-	pport = bgproc_free_port();
+	if (bgproc_free_ports(ports, 2) != 0)
+		return -1;
+	eport = ports[0];
+	pport = ports[1];
 	if (opsfix_pki(edir) != 0 ||
 	    opsfix_etcd_manifest(edir, eport, pport) != 0 ||
 	    opsfix_etcd_start(&etcd, edir, eport, pport) != 0)

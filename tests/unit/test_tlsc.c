@@ -428,7 +428,9 @@ test_tlsc_tcp_probe(void)
 	o.host = "127.0.0.1";
 	o.port = closed;
 	o.insecure = true;
+	errno = 0;
 	CU_ASSERT_EQUAL(tlsc_connect(&o, &c, &d), CR_ERR_SYS);
+	CU_ASSERT_EQUAL(errno, ECONNREFUSED);
 	CU_ASSERT_PTR_NULL(c);
 	o.host = "no-such-host.invalid";
 	CU_ASSERT_EQUAL(tlsc_connect(&o, &c, &d), CR_ERR_CONFIG);
