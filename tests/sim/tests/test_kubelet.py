@@ -120,7 +120,8 @@ class KubeletTest(SimTestCase):
     def pids(self, marker):
         try:
             with open(marker, encoding="utf-8") as f:
-                return [int(line.split()[0]) for line in f]
+                return [int(line.split()[0]) for line in f
+                        if line.endswith("\n")]
         except OSError:
             return []
 
@@ -213,6 +214,22 @@ class KubeletTest(SimTestCase):
         kinds = [e["event"] for e in self.events("fake-a")]
         self.assertEqual(kinds.count("started"), 2)
         self.assertIn("stopped", kinds)
+
+    def test_deleted_mirror_pod_comes_back(self):
+        marker = os.path.join(self.d, "m.marker")
+        self.put("mirror-b", manifest("mirror-b", self.fake_cmd(marker)))
+        first = self.mirror_ready("mirror-b", "True", "Running")
+        path = "/api/v1/namespaces/kube-system/pods/mirror-b-" + self.NODE
+        self.assertStatus(self.sim.request("DELETE", path), 200)
+        again = simtest.wait_for(
+            lambda: (self.mirror("mirror-b") or {}).get("metadata", {}).get(
+                "uid", first["metadata"]["uid"]) != first["metadata"]["uid"]
+            and self.mirror("mirror-b"), 20, what="mirror pod recreated")
+        self.assertEqual(len(self.pids(marker)), 1, "component restarted")
+        self.assertEqual(again["metadata"]["annotations"][
+            "kubernetes.io/config.mirror"], first["metadata"]["annotations"][
+            "kubernetes.io/config.mirror"])
+        self.remove("mirror-b")
 
     def test_crash_loop_back_off(self):
         marker = os.path.join(self.d, "crash.marker")
@@ -333,7 +350,10 @@ class KubeletShutdownTest(SimTestCase):
                 if not os.path.exists(mk):
                     return None
                 with open(mk, encoding="utf-8") as f:
-                    out.append(int(f.read().split()[0]))
+                    words = f.read().split()
+                if not words:   # created, not written yet
+                    return None
+                out.append(int(words[0]))
             return out
         children = simtest.wait_for(pids, 20, what="children")
         os.kill(k.pid, signal.SIGTERM)
