@@ -15,7 +15,7 @@
 #include "kubecfg.h"
 #include "log.h"
 
-#define NODE_DEADLINE_MS (60 * 1000)
+#define NODE_DEADLINE_MS 60000
 
 /* The two commands differ only in these words and the wanted state. */
 struct cordon_verb {

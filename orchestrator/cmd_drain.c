@@ -20,7 +20,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define NODE_DEADLINE_MS (60 * 1000)
+#define NODE_DEADLINE_MS 60000
 
 struct opts {
 	struct kubecfg_opts kc;

@@ -113,8 +113,7 @@ filter_daemonset(const struct drain_filter_ctx *ctx, json_object *pod,
 {
 	json_object *ref = controller_ref(pod);
 	const char *ns = jv_str(pod, "metadata.namespace");
-	char why[256];
-	bool not_found = false;
+	struct drain_ds_why why = { .not_found = false };
 
 	verdict(v, true, DRAIN_OKAY, DRAIN_GROUP_OTHER, NULL);
 	/* kubectl >= 1.34 checks the API version as well as the kind. */
@@ -123,11 +122,13 @@ filter_daemonset(const struct drain_filter_ctx *ctx, json_object *pod,
 		return;
 	if (ctx->ds_get(ctx->ds_arg, ns != NULL ? ns : "default",
 		jv_str(ref, "name") != NULL ? jv_str(ref, "name") : "",
-		&not_found, why, sizeof(why)) != CR_OK) {
-		if (not_found && ctx->opts->force)
-			verdict(v, true, DRAIN_WARNING, DRAIN_GROUP_OTHER, why);
+		&why) != CR_OK) {
+		if (why.not_found && ctx->opts->force)
+			verdict(v, true, DRAIN_WARNING, DRAIN_GROUP_OTHER,
+			    why.msg);
 		else
-			verdict(v, false, DRAIN_ERROR, DRAIN_GROUP_OTHER, why);
+			verdict(v, false, DRAIN_ERROR, DRAIN_GROUP_OTHER,
+			    why.msg);
 		return;
 	}
 	if (!ctx->opts->ignore_daemonsets) {
@@ -439,8 +440,7 @@ struct podset {
 struct ds_entry {
 	char *key;
 	enum cr_err err;
-	bool not_found;
-	char why[512];
+	struct drain_ds_why why;
 };
 
 struct ds_cache {
@@ -482,8 +482,8 @@ ds_fetch(struct ds_cache *c, const char *ns, const char *name,
 	e->err = kube_get(c->k, path, c->deadline, &obj);
 	if (e->err != CR_OK) {
 		st = kube_last_status(c->k);
-		e->not_found = kube_status_is(st, KUBE_REASON_NOT_FOUND);
-		snprintf(e->why, sizeof(e->why), "%s",
+		e->why.not_found = kube_status_is(st, KUBE_REASON_NOT_FOUND);
+		snprintf(e->why.msg, sizeof(e->why.msg), "%s",
 		    st->code != 0 ? st->message : kube_error_message(c->k));
 	}
 	json_object_put(obj);
@@ -493,8 +493,8 @@ ds_fetch(struct ds_cache *c, const char *ns, const char *name,
 }
 
 static enum cr_err
-ds_get_cached(void *arg, const char *ns, const char *name, bool *not_found,
-    char *why, size_t whylen)
+ds_get_cached(void *arg, const char *ns, const char *name,
+    struct drain_ds_why *why)
 {
 	struct ds_cache *c = arg;
 	struct ds_entry *e = NULL;
@@ -513,8 +513,7 @@ ds_get_cached(void *arg, const char *ns, const char *name, bool *not_found,
 		ds_fetch(c, ns, name, e);
 	}
 	free(key);
-	*not_found = e->not_found;
-	snprintf(why, whylen, "%s", e->why);
+	*why = e->why;
 	return e->err;
 }
 
@@ -561,7 +560,7 @@ list_and_filter(struct kube *k, const char *node, const struct drain_opts *o,
 	if ((err = kube_list_all(k, path, deadline, &ps->items)) == CR_OK) {
 		ps->n = json_object_array_length(ps->items);
 		ps->f = xcalloc(ps->n + 1, sizeof(*ps->f));
-		ps->obj = xcalloc(ps->n + 1, sizeof(*ps->obj));
+		ps->obj = xcalloc(ps->n + 1, sizeof(json_object *));
 	}
 	for (i = 0; i < ps->n; i++) {
 		pod = json_object_array_get_idx(ps->items, i);
@@ -750,24 +749,32 @@ timeout_text(const struct run *ru, char *buf, size_t len)
 }
 
 static void
-evict_result(struct run *ru, struct dpod *p, const struct kube_call *c)
+evict_failed(const struct run *ru, struct dpod *p, const struct kube_call *c)
 {
 	char t[32];
 
+	if (!clock_expired(ru->deadline)) {
+		pod_fail(p, "error when evicting pods/\"%s\" -n \"%s\": %s",
+		    p->name, p->ns, call_text(c));
+		return;
+	}
+	timeout_text(ru, t, sizeof(t));
+	pod_fail(p,
+	    "error when evicting pods/\"%s\" -n \"%s\": global timeout "
+	    "reached: %s",
+	    p->name, p->ns, t);
+	p->timed_out = true;
+}
+
+static void
+evict_result(struct run *ru, struct dpod *p, const struct kube_call *c)
+{
 	if (c->err == CR_OK) {
 		p->state = P_WAIT;
 		return;
 	}
 	if (c->status == 404) {
 		pod_gone(ru, p, false);
-		return;
-	}
-	if (c->status == 429 ||
-	    (c->status == 0 && transient(c) && !clock_expired(ru->deadline))) {
-		snprintf(ru->blocker, sizeof(ru->blocker), "%s",
-		    c->st.cause_message[0] != '\0' ? c->st.cause_message :
-						     call_text(c));
-		retry_later(ru, p, RETRY_EVICT, call_text(c));
 		return;
 	}
 	if (c->status == 403 &&
@@ -778,20 +785,16 @@ evict_result(struct run *ru, struct dpod *p, const struct kube_call *c)
 			retry_later(ru, p, RETRY_TERMINATING, call_text(c));
 		return;
 	}
-	if (transient(c) && !clock_expired(ru->deadline)) {
+	/* A PDB's 429, or a failure worth another try (kubectl gives up). */
+	if (c->status == 429 ||
+	    (transient(c) && !clock_expired(ru->deadline))) {
+		snprintf(ru->blocker, sizeof(ru->blocker), "%s",
+		    c->st.cause_message[0] != '\0' ? c->st.cause_message :
+						     call_text(c));
 		retry_later(ru, p, RETRY_EVICT, call_text(c));
 		return;
 	}
-	timeout_text(ru, t, sizeof(t));
-	if (clock_expired(ru->deadline)) {
-		pod_fail(p,
-		    "error when evicting pods/\"%s\" -n \"%s\": "
-		    "global timeout reached: %s",
-		    p->name, p->ns, t);
-		p->timed_out = true;
-	} else
-		pod_fail(p, "error when evicting pods/\"%s\" -n \"%s\": %s",
-		    p->name, p->ns, call_text(c));
+	evict_failed(ru, p, c);
 }
 
 static json_object *
@@ -817,7 +820,7 @@ static void
 evict_due(struct run *ru)
 {
 	struct kube_call *calls = xcalloc(ru->n + 1, sizeof(*calls));
-	struct dpod **who = xcalloc(ru->n + 1, sizeof(*who));
+	struct dpod **who = xcalloc(ru->n + 1, sizeof(struct dpod *));
 	int64_t now = clock_mono_ms();
 	size_t i, m = 0;
 
@@ -1196,10 +1199,8 @@ static enum cr_err
 start_run(struct run *ru, struct podset *ps)
 {
 	char *warn;
-	enum cr_err err;
 
-	if ((err = list_and_filter(ru->k, ru->node, ru->o, ru->deadline, ps)) !=
-	    CR_OK)
+	if (list_and_filter(ru->k, ru->node, ru->o, ru->deadline, ps) != CR_OK)
 		return api_failure(ru->k, ru->r, "listing pods");
 	if (drain_collect_errors(ps->f, ps->n, &ru->r->errors) > 0)
 		return CR_ERR_STATE;

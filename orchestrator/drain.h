@@ -106,13 +106,17 @@ struct drain_verdict {
 	char msg[256];
 };
 
+/* Why a DaemonSet lookup failed. */
+struct drain_ds_why {
+	bool not_found; /* a 404 */
+	char msg[512];  /* the error's text: daemonsets.apps "ds" not found */
+};
+
 /*
- * Looks up DaemonSet ns/name: CR_OK when it exists; otherwise why gets
- * the error's text (`daemonsets.apps "ds" not found`) and *not_found
- * whether it was a 404.
+ * Looks up DaemonSet ns/name: CR_OK when it exists; otherwise fills why.
  */
 typedef enum cr_err (*drain_ds_get_fn)(void *arg, const char *ns,
-    const char *name, bool *not_found, char *why, size_t whylen);
+    const char *name, struct drain_ds_why *why);
 
 struct drain_filter_ctx {
 	const struct drain_opts *opts;

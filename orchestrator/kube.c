@@ -861,15 +861,19 @@ static void
 easy_tls(struct kube *k, CURL *e)
 {
 	struct curl_blob b = { .flags = CURL_BLOB_COPY };
-	const char *ca;
+	union {
+		const char *c;
+		void *v;
+	} ca;
 
 	if (!k->tls)
 		return;
 	if (kubecfg_insecure(k->cfg)) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if ((ca = kubecfg_ca_pem(k->cfg, &b.len)) != NULL) {
-		b.data = (void *)(uintptr_t)ca;
+	} else if ((ca.c = kubecfg_ca_pem(k->cfg, &b.len)) != NULL) {
+		/* libcurl copies the blob (CURL_BLOB_COPY), never writes it. */
+		b.data = ca.v;
 		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
 	}
 	if (k->cred.cert_pem == NULL)

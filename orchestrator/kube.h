@@ -49,7 +49,7 @@
 #define KUBE_REQUEST_TIMEOUT_MS 30000
 #define KUBE_ENDPOINT_DOWN_MS   10000 /* a failed endpoint rests this long */
 #define KUBE_MAX_ENDPOINTS      16
-#define KUBE_MAX_BODY           (64 * 1024 * 1024)
+#define KUBE_MAX_BODY           ((size_t)64 * 1024 * 1024)
 #define KUBE_MSG_MAX            1024
 
 struct kube;

@@ -29,10 +29,10 @@
 #include "err.h"
 
 /* Largest kubeconfig or referenced file read, in bytes. */
-#define KUBECFG_MAX_FILE (4 * 1024 * 1024)
+#define KUBECFG_MAX_FILE ((size_t)4 * 1024 * 1024)
 
 /* Exec plugins get this long to print their credential. */
-#define KUBECFG_EXEC_TIMEOUT_MS (120 * 1000)
+#define KUBECFG_EXEC_TIMEOUT_MS 120000
 
 struct kubecfg;
 

@@ -39,18 +39,20 @@ jq(const char *text)
 
 /* DaemonSet "ds" exists, "missing-ds" is a 404, "broken" fails. */
 static enum cr_err
-fake_ds_get(void *arg, const char *ns, const char *name, bool *not_found,
-    char *why, size_t whylen)
+fake_ds_get(void *arg, const char *ns, const char *name,
+    struct drain_ds_why *why)
 {
 	(void)arg;
 	(void)ns;
-	*not_found = strcmp(name, "missing-ds") == 0;
+	why->not_found = strcmp(name, "missing-ds") == 0;
 	if (strcmp(name, "ds") == 0)
 		return CR_OK;
-	if (*not_found)
-		snprintf(why, whylen, "daemonsets.apps \"%s\" not found", name);
+	if (why->not_found)
+		snprintf(why->msg, sizeof(why->msg),
+		    "daemonsets.apps \"%s\" not found", name);
 	else
-		snprintf(why, whylen, "Internal error occurred: etcd");
+		snprintf(why->msg, sizeof(why->msg),
+		    "Internal error occurred: etcd");
 	return CR_ERR_KUBE;
 }
 
@@ -617,10 +619,59 @@ subst(const char *tmpl, const char *node_name)
 	return buf_detach(&b, NULL);
 }
 
+/* The row's node and its pod, ready to drain. */
+static void
+row_setup(const struct drain_row *r, const char *node_name,
+    const char *pod_name)
+{
+	char *meta;
+
+	node(node_name, true);
+	if (r->meta == NULL)
+		return;
+	meta = subst(r->meta, node_name);
+	pod(node_name, pod_name, meta, r->spec);
+	free(meta);
+	clock_sleep_ms(400);
+	if (r->phase != NULL)
+		set_phase(pod_name, r->phase);
+}
+
+/* What the API saw: one eviction or one delete, never both. */
+static void
+row_requests(const struct drain_row *r, const char *pod_name, bool eviction,
+    int64_t seq)
+{
+	char *path = xasprintf("pods/%s", pod_name);
+
+	CU_ASSERT_CASE(ksf_count(&sim, seq, "POST", path, NULL) ==
+		(eviction && r->deleted ? 1u : 0u),
+	    r->name);
+	CU_ASSERT_CASE(ksf_count(&sim, seq, "DELETE", path, NULL) ==
+		(!eviction && r->deleted ? 1u : 0u),
+	    r->name);
+	free(path);
+}
+
+static void
+row_output(const struct drain_row *r, const struct capture *cap, bool eviction)
+{
+	const char *done = eviction ? " evicted\n" : " deleted\n";
+
+	CU_ASSERT_CASE(r->want_warn == NULL ||
+		strstr(cap->err_text, r->want_warn) != NULL,
+	    r->name);
+	CU_ASSERT_CASE(!r->deleted || strstr(cap->out_text, done) != NULL,
+	    r->name);
+	CU_ASSERT_CASE(!r->deleted || !eviction ||
+		strstr(cap->out_text, "evicting pod default/bar-") != NULL,
+	    r->name);
+}
+
 static void
 run_row(const struct drain_row *r, size_t i, bool eviction)
 {
-	char node_name[16], pod_name[32], *meta, *path;
+	char node_name[16], pod_name[32];
 	struct drain_result res = { 0 };
 	struct drain_opts o;
 	struct capture cap;
@@ -632,15 +683,7 @@ run_row(const struct drain_row *r, size_t i, bool eviction)
 	snprintf(node_name, sizeof(node_name), "%c%zu", eviction ? 'e' : 'd',
 	    i + 1);
 	snprintf(pod_name, sizeof(pod_name), "bar-%s", node_name);
-	node(node_name, true);
-	if (r->meta != NULL) {
-		meta = subst(r->meta, node_name);
-		pod(node_name, pod_name, meta, r->spec);
-		free(meta);
-		clock_sleep_ms(400);
-		if (r->phase != NULL)
-			set_phase(pod_name, r->phase);
-	}
+	row_setup(r, node_name, pod_name);
 	opts_from_flags(&o, r->flags);
 	o.disable_eviction = !eviction;
 	o.timeout_ms = 20000;
@@ -652,33 +695,15 @@ run_row(const struct drain_row *r, size_t i, bool eviction)
 	CU_ASSERT_CASE((err != CR_OK) == r->fatal, r->name);
 	CU_ASSERT_CASE(r->want_err == NULL || has_error(&res, r->want_err),
 	    r->name);
-	CU_ASSERT_CASE(r->want_warn == NULL ||
-		strstr(cap.err_text, r->want_warn) != NULL,
-	    r->name);
 	CU_ASSERT_CASE(r->meta == NULL || pod_exists(pod_name) != r->deleted,
 	    r->name);
-	/* Evicted or deleted exactly once, never both. */
-	path = xasprintf("pods/%s", pod_name);
-	CU_ASSERT_CASE(ksf_count(&sim, seq, "POST", path, NULL) ==
-		(eviction && r->deleted ? 1u : 0u),
-	    r->name);
-	CU_ASSERT_CASE(ksf_count(&sim, seq, "DELETE", path, NULL) ==
-		(!eviction && r->deleted ? 1u : 0u),
-	    r->name);
 	CU_ASSERT_CASE(res.used_eviction == (eviction && r->deleted), r->name);
+	row_requests(r, pod_name, eviction, seq);
+	row_output(r, &cap, eviction);
 	/* The node stays cordoned whatever happened. */
 	CU_ASSERT_EQUAL(kube_get_node(sim.k, node_name, soon(), &ni), CR_OK);
 	CU_ASSERT_CASE(ni.unschedulable, r->name);
 	kube_node_info_clear(&ni);
-	if (r->deleted && eviction)
-		CU_ASSERT_CASE(
-		    strstr(cap.out_text, "evicting pod default/bar-") != NULL &&
-			strstr(cap.out_text, " evicted\n") != NULL,
-		    r->name);
-	if (r->deleted && !eviction)
-		CU_ASSERT_CASE(strstr(cap.out_text, " deleted\n") != NULL,
-		    r->name);
-	free(path);
 	drain_result_clear(&res);
 	capture_free(&cap);
 }

@@ -514,23 +514,23 @@ test_sim_nodes(void)
 struct cordon_row {
 	const char *name;
 	const char *node;
+	size_t patches;
+	enum cr_err err;
 	bool initially_cordoned;
 	bool exists;
 	bool cordon;
-	enum cr_err err;
 	bool already;
-	size_t patches;
 };
 
 static const struct cordon_row cordon_rows[] = {
-	{ "uncordon_for_real", "c-1", true, true, false, CR_OK, false, 1 },
-	{ "uncordon_does_nothing", "c-2", false, true, false, CR_OK, true, 0 },
-	{ "cordon_does_nothing", "c-3", true, true, true, CR_OK, true, 0 },
-	{ "cordon_for_real", "c-4", false, true, true, CR_OK, false, 1 },
-	{ "cordon_missing_node", "c-none", false, false, true, CR_ERR_KUBE,
-	    false, 0 },
-	{ "uncordon_missing_node", "c-none", false, false, false, CR_ERR_KUBE,
-	    false, 0 },
+	{ "uncordon_for_real", "c-1", 1, CR_OK, true, true, false, false },
+	{ "uncordon_does_nothing", "c-2", 0, CR_OK, false, true, false, true },
+	{ "cordon_does_nothing", "c-3", 0, CR_OK, true, true, true, true },
+	{ "cordon_for_real", "c-4", 1, CR_OK, false, true, true, false },
+	{ "cordon_missing_node", "c-none", 0, CR_ERR_KUBE, false, false, true,
+	    false },
+	{ "uncordon_missing_node", "c-none", 0, CR_ERR_KUBE, false, false,
+	    false, false },
 };
 
 static void
@@ -920,14 +920,16 @@ write_text(const char *dir, const char *name, const char *text)
 }
 
 /*
- * Issues out.crt/out.key for CN=cn with extension ext, signed by crt/key,
- * valid from 2025-11-01 to 2026-11-01 (expired by "today", 2026-11-28):
- * the openssl CLI's "ca" command is the one that takes explicit dates.
+ * Issues out.crt/out.key for CN=cn with extension ext, signed by the CA
+ * dir/ca.crt and dir/ca.key, valid from 2025-11-01 to 2026-11-01 (expired
+ * by "today", 2026-11-28): the openssl CLI's "ca" command is the one that
+ * takes explicit dates.
  */
 static int
-openssl_ca(const char *dir, const char *crt, const char *key, const char *cn,
-    const char *ext, const char *out)
+openssl_ca(const char *dir, const char *cn, const char *ext, const char *out)
 {
+	char *crt = xasprintf("%s/ca.crt", dir),
+	     *key = xasprintf("%s/ca.key", dir);
 	char *cnf = xasprintf("%s/ca.cnf", dir),
 	     *csr = xasprintf("%s.csr", out);
 	char *okey = xasprintf("%s.key", out), *ocrt = xasprintf("%s.crt", out);
@@ -959,6 +961,8 @@ openssl_ca(const char *dir, const char *crt, const char *key, const char *cn,
 	free(okey);
 	free(csr);
 	free(cnf);
+	free(key);
+	free(crt);
 	return rc;
 }
 
@@ -968,16 +972,14 @@ test_sim_expired_client_cert(void)
 	struct kubecfg *cfg;
 	struct kube *k;
 	json_object *o = NULL;
-	char *ca = xasprintf("%s/ca.crt", sim.dir);
-	char *cakey = xasprintf("%s/ca.key", sim.dir);
 	char *out = xasprintf("%s/old-admin", sim.dir);
 	char *user = xasprintf("    client-certificate: %s.crt\n"
 			       "    client-key: %s.key\n",
 	    out, out);
 	const char *msg;
 
-	CU_ASSERT_EQUAL_FATAL(openssl_ca(sim.dir, ca, cakey, "old-admin",
-				  "keyUsage=digitalSignature", out),
+	CU_ASSERT_EQUAL_FATAL(
+	    openssl_ca(sim.dir, "old-admin", "keyUsage=digitalSignature", out),
 	    0);
 	ksf_kubeconfig(&sim, "oldadmin", sim.url, user);
 	k = client("oldadmin", &cfg);
@@ -996,8 +998,6 @@ test_sim_expired_client_cert(void)
 	kubecfg_free(cfg);
 	free(user);
 	free(out);
-	free(cakey);
-	free(ca);
 }
 
 /* --- Failover between two API servers on one state ------------------- */
@@ -1376,7 +1376,7 @@ expired_init(void)
 			"keyUsage=critical,keyCertSign,digitalSignature",
 			NULL };
 		if (run_ok(argv) == 0 &&
-		    openssl_ca(sim.dir, ca, key, "kube-apiserver",
+		    openssl_ca(sim.dir, "kube-apiserver",
 			"subjectAltName=DNS:localhost,IP:127.0.0.1",
 			out) == 0) {
 			extra[1] = crt;

@@ -204,6 +204,8 @@ test_load_inline_data(void)
 	CU_ASSERT_EQUAL_FATAL(run_quiet(argv, &out), 0);
 	want = strchr(buf_cstr(&out), '=');
 	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+	if (want == NULL || strlen(want) < 12)
+		return;
 	want[11] = 'T';
 	want[strcspn(want, "\n")] = '\0';
 	CU_ASSERT_EQUAL(timefmt_parse_rfc3339(want + 1, &ms), CR_OK);
@@ -639,8 +641,8 @@ test_exec_plugin_token(void)
 	    strstr(buf_cstr(&info), "\"kind\":\"ExecCredential\""));
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(buf_cstr(&info), "\"interactive\":false"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(buf_cstr(&info),
-	    "\"server\":\"https://10.0.0.10:6443\""));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(buf_cstr(&info), "\"server\":\"https://10.0.0.10:6443\""));
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(buf_cstr(&info), "\"certificate-authority-data\":\"LS0t"));
 	read_or_die("tok.sh.env", &env);
@@ -679,7 +681,9 @@ test_exec_plugin_cert(void)
 	CU_ASSERT_PTR_NULL(cred.token);
 	CU_ASSERT_EQUAL(cred.expires_ms, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cred.cert_pem);
-	CU_ASSERT_EQUAL(strcmp(cred.cert_pem, buf_cstr(&cert_pem)), 0);
+	CU_ASSERT_EQUAL(cred.cert_pem != NULL &&
+		strcmp(cred.cert_pem, buf_cstr(&cert_pem)) == 0,
+	    true);
 	CU_ASSERT_STRING_EQUAL(cred.key_pem, "k");
 	kubecfg_cred_clear(&cred);
 	kubecfg_free(cfg);
@@ -780,7 +784,7 @@ test_pem_cert(void)
 	CU_ASSERT_STRING_EQUAL(ci.subject,
 	    "O=kubeadm:cluster-admins, CN=kubernetes-admin");
 	CU_ASSERT_STRING_EQUAL(ci.issuer, ci.subject);
-	CU_ASSERT_EQUAL(ci.not_after - ci.not_before, 30 * 86400);
+	CU_ASSERT_EQUAL(ci.not_after - ci.not_before, 30LL * 86400);
 	CU_ASSERT_PTR_NOT_NULL(ci.serial);
 	certinfo_clear(&ci);
 	CU_ASSERT_EQUAL(

@@ -90,10 +90,11 @@ test_info_parse(void)
 static void
 test_describe(void)
 {
+	char holder[] = "alice@ws1/4242", run[] = "20261128-1300";
 	struct lock_info li = { .exists = true,
-		.holder = (char *)(uintptr_t) "alice@ws1/4242",
+		.holder = holder,
 		.acquire_ms = 1795870800000LL,
-		.run_id = (char *)(uintptr_t) "20261128-1300" };
+		.run_id = run };
 	char buf[512], *id;
 
 	lock_describe_holder(&li, 45000, buf, sizeof(buf));
