@@ -30,6 +30,15 @@ static char kdir[300];
 static struct bgproc pod = BGPROC_INIT;
 static struct opsfix_ports ports;
 
+/* The string at path, or "" when absent (so strstr() can test it). */
+static const char *
+jtext(json_object *obj, const char *path)
+{
+	const char *s = jv_str(obj, path);
+
+	return s != NULL ? s : "";
+}
+
 static int
 suite_init(void)
 {
@@ -91,8 +100,8 @@ row(json_object *res, const char *component, const char *check)
 
 	for (i = 0; i < n; i++) {
 		r = json_object_array_get_idx(checks, i);
-		if (strcmp(jv_str(r, "component"), component) == 0 &&
-		    strcmp(jv_str(r, "check"), check) == 0)
+		if (strcmp(jtext(r, "component"), component) == 0 &&
+		    strcmp(jtext(r, "check"), check) == 0)
 			return r;
 	}
 	return NULL;
@@ -141,9 +150,9 @@ test_health_all_healthy(void)
 	}
 	r = row(res, "kube-apiserver", "serving-cert");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_STRING_EQUAL(jv_str(r, "served_serial"),
-	    jv_str(r, "disk_serial"));
-	CU_ASSERT_STRING_EQUAL(jv_str(r, "disk_file"),
+	CU_ASSERT_STRING_EQUAL(jtext(r, "served_serial"),
+	    jtext(r, "disk_serial"));
+	CU_ASSERT_STRING_EQUAL(jtext(r, "disk_file"),
 	    kpath("pki/apiserver.crt"));
 	CU_ASSERT_STRING_EQUAL(joined(res, "unhealthy"), "");
 	CU_ASSERT_STRING_EQUAL(joined(res, "stale"), "");
@@ -182,14 +191,14 @@ run_stale_case(const struct stale_case *t)
 	r = row(res, t->component, t->check);
 	CU_ASSERT_CASE(r != NULL && !jv_bool(r, "ok"), t->reissue);
 	CU_ASSERT_CASE(r != NULL &&
-		strcmp(jv_str(r, "served_serial"), jv_str(r, "disk_serial")) !=
+		strcmp(jtext(r, "served_serial"), jv_str(r, "disk_serial")) !=
 		    0,
 	    t->reissue);
 	snprintf(want, sizeof(want),
 	    "still the old certificate; restart it (certroll-agent restart "
 	    "--only %s)",
 	    t->component);
-	CU_ASSERT_CASE(r != NULL && strstr(jv_str(r, "message"), want) != NULL,
+	CU_ASSERT_CASE(r != NULL && strstr(jtext(r, "message"), want) != NULL,
 	    t->reissue);
 	json_object_put(res);
 	snprintf(kubelet, sizeof(kubelet), "%s/kubelet", kdir);
@@ -229,12 +238,12 @@ test_health_gateway_failure(void)
 	CU_ASSERT_TRUE(r != NULL && jv_bool(r, "ok"));
 	r = row(res, "etcd", "gateway");
 	CU_ASSERT_TRUE(r != NULL && !jv_bool(r, "ok"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(r, "message"),
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(r, "message"),
 	    "the v3 gateway call failed with HTTP 503"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(r, "message"), "clientAuth"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(r, "message"), "clientAuth"));
 	CU_ASSERT_STRING_EQUAL(joined(res, "unhealthy"), "etcd");
 	CU_ASSERT_STRING_EQUAL(joined(res, "stale"), "");
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"), "etcd gateway: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"), "etcd gateway: "));
 	json_object_put(res);
 	bgproc_stop(&pod);
 }
@@ -290,7 +299,7 @@ test_health_waits(void)
 	CU_ASSERT(clock_mono_ms() - t0 >= 1500);
 	CU_ASSERT(clock_mono_ms() - t0 < 4000);
 	CU_ASSERT_TRUE(jv_int(res, "attempts", &n) && n >= 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"),
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"),
 	    "kube-scheduler healthz: connect to 127.0.0.1:1: Connection "
 	    "refused: not listening; is it running?"));
 	json_object_put(res);
@@ -317,7 +326,7 @@ test_health_manifest_states(void)
 	CU_ASSERT_EQUAL(agent_health(&req, &res), CR_ERR_HEALTH);
 	r = row(res, "etcd", "manifest");
 	CU_ASSERT_TRUE(r != NULL && !jv_bool(r, "ok"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(r, "message"),
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(r, "message"),
 	    "certroll-agent restart --recover-held"));
 	CU_ASSERT_STRING_EQUAL(joined(res, "unhealthy"), "etcd");
 	json_object_put(res);
@@ -327,7 +336,7 @@ test_health_manifest_states(void)
 	req.components = MANIFEST_BIT(MANIFEST_APISERVER);
 	CU_ASSERT_EQUAL(agent_health(&req, &res), CR_ERR_HEALTH);
 	r = row(res, "kube-apiserver", "readyz");
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(r, "message"),
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(r, "message"),
 	    "apiserver-kubelet-client.key': No such file"));
 	/* No handshake, so no verdict on the certificate: not "stale". */
 	CU_ASSERT_STRING_EQUAL(joined(res, "unhealthy"), "kube-apiserver");
@@ -358,7 +367,7 @@ test_health_real_etcd(void)
 	CU_ASSERT_EQUAL(json_object_array_length(jv_arr(res, "checks")), 5);
 	r = row(res, "etcd", "peer-serving-cert");
 	CU_ASSERT_TRUE(r != NULL && jv_bool(r, "ok"));
-	CU_ASSERT_STRING_EQUAL(jv_str(r, "disk_file"),
+	CU_ASSERT_STRING_EQUAL(jtext(r, "disk_file"),
 	    kpath("pki/etcd/peer.crt"));
 	json_object_put(res);
 	/* etcd 3.4 reads its certificate on every handshake (lab.md P8). */

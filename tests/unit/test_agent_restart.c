@@ -35,6 +35,15 @@ static char kubelet[320]; /* and its kubelet dir */
 static struct bgproc pod = BGPROC_INIT;
 static struct opsfix_ports ports;
 
+/* The string at path, or "" when absent (so strstr() can test it). */
+static const char *
+jtext(json_object *obj, const char *path)
+{
+	const char *s = jv_str(obj, path);
+
+	return s != NULL ? s : "";
+}
+
 static int
 suite_init(void)
 {
@@ -135,7 +144,7 @@ arr_len(json_object *res, const char *key)
 static const char *
 row_str(json_object *res, size_t i, const char *key)
 {
-	return jv_str(json_object_array_get_idx(jv_arr(res, "components"), i),
+	return jtext(json_object_array_get_idx(jv_arr(res, "components"), i),
 	    key);
 }
 
@@ -224,9 +233,8 @@ test_restart_does_not_come_back(void)
 	req.up_timeout_ms = 800;
 	CU_ASSERT_EQUAL(agent_restart(&req, &res), CR_ERR_HEALTH);
 	CU_ASSERT_FALSE(jv_bool(res, "ok"));
-	CU_ASSERT_STRING_EQUAL(jv_str(res, "failed"),
-	    "kube-controller-manager");
-	err = jv_str(res, "error");
+	CU_ASSERT_STRING_EQUAL(jtext(res, "failed"), "kube-controller-manager");
+	err = jtext(res, "error");
 	CU_ASSERT_PTR_NOT_NULL(strstr(err,
 	    "kube-controller-manager did not come back within 800ms"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "manifest is in place"));
@@ -262,8 +270,8 @@ test_restart_does_not_stop(void)
 	    "kube-apiserver did not stop within 400ms (still listening on "
 	    "127.0.0.1:%d)",
 	    ports.apiserver);
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"), want));
-	CU_ASSERT_STRING_EQUAL(jv_str(res, "failed"), "kube-apiserver");
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"), want));
+	CU_ASSERT_STRING_EQUAL(jtext(res, "failed"), "kube-apiserver");
 	CU_ASSERT_TRUE(all_manifests_in_place());
 	/* With its manifest back, the kubelet starts it once it stopped. */
 	CU_ASSERT_TRUE(
@@ -310,9 +318,9 @@ test_restart_held_conflict(void)
 	CU_ASSERT_EQUAL_FATAL(
 	    opsfix_write(kpath(AGENT_HELD_DIR "/etcd.yaml"), "kind: Pod\n"), 0);
 	CU_ASSERT_EQUAL(agent_restart(&req, &res), CR_ERR_STATE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"), "both '"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"), "both '"));
 	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(jv_str(res, "error"), AGENT_HELD_DIR "/etcd.yaml' exist"));
+	    strstr(jtext(res, "error"), AGENT_HELD_DIR "/etcd.yaml' exist"));
 	/* Neither file was touched, nothing was restarted. */
 	CU_ASSERT_TRUE(file_exists(kpath(AGENT_HELD_DIR "/etcd.yaml")));
 	CU_ASSERT_TRUE(file_exists(kpath("manifests/etcd.yaml")));
@@ -342,7 +350,7 @@ test_restart_waits_for_container(void)
 	/* With crictl: until the container is gone too. */
 	req.crictl = FAKE_CRICTL;
 	CU_ASSERT_EQUAL(agent_restart(&req, &res), CR_OK);
-	CU_ASSERT_STRING_EQUAL(jv_str(res, "crictl"), FAKE_CRICTL);
+	CU_ASSERT_STRING_EQUAL(jtext(res, "crictl"), FAKE_CRICTL);
 	CU_ASSERT_TRUE(
 	    jv_int(json_object_array_get_idx(jv_arr(res, "components"), 0),
 		"down_ms", &down));
@@ -398,7 +406,7 @@ test_restart_timing(void)
 		req.recover_only = true;
 		CU_ASSERT_CASE(agent_restart(&req, &res) == t->err, t->name);
 		if (t->err != CR_OK)
-			CU_ASSERT_CASE(strstr(jv_str(res, "error"), t->why) !=
+			CU_ASSERT_CASE(strstr(jtext(res, "error"), t->why) !=
 				NULL,
 			    t->name);
 		else {
@@ -429,8 +437,8 @@ test_restart_missing_manifest(void)
 	/* Asked for by name: an error that names the file. */
 	req.components = MANIFEST_BIT(MANIFEST_ETCD);
 	CU_ASSERT_EQUAL(agent_restart(&req, &res), CR_ERR_NOTFOUND);
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_str(res, "error"), "no manifest '"));
-	CU_ASSERT_STRING_EQUAL(jv_str(res, "failed"), "etcd");
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"), "no manifest '"));
+	CU_ASSERT_STRING_EQUAL(jtext(res, "failed"), "etcd");
 	json_object_put(res);
 	/* A malformed manifest fails before anything moves. */
 	CU_ASSERT_EQUAL_FATAL(
@@ -438,7 +446,7 @@ test_restart_missing_manifest(void)
 	    0);
 	CU_ASSERT_EQUAL(agent_restart(&req, &res), CR_ERR_CONFIG);
 	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(jv_str(res, "error"), "nothing was moved"));
+	    strstr(jtext(res, "error"), "nothing was moved"));
 	CU_ASSERT_TRUE(file_exists(kpath("manifests/etcd.yaml")));
 	json_object_put(res);
 }
