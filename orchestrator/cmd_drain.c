@@ -37,8 +37,9 @@ usage(FILE *fp)
 	    "respect\nPodDisruptionBudgets, and pods without a controller, "
 	    "with emptyDir data or\nmanaged by a DaemonSet stop the drain "
 	    "unless a flag allows them. Evictions\nrun in parallel "
-	    "(--max-inflight); a PDB's refusal is retried every 5s and\nmore "
-	    "until --timeout; API errors while waiting are retried. Nodes are "
+	    "(--max-inflight); a PDB's refusal is retried after 5s, then less\n"
+	    "often, until --timeout; API errors while waiting are retried. "
+	    "Nodes are "
 	    "drained\none after another and stay cordoned; 'certroll "
 	    "uncordon' undoes that.\n\n"
 	    "Options (kubectl's names and defaults):\n"
@@ -195,10 +196,10 @@ flag_opt(int c, struct opts *o)
 static int
 parse(int argc, char **argv, struct opts *o)
 {
-	int c;
+	int c, li = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", longopts, &li)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
@@ -212,8 +213,8 @@ parse(int argc, char **argv, struct opts *o)
 		if (flag_opt(c, o))
 			continue;
 		if (!value_opt(c, optarg, o))
-			return cli_usage("drain", "invalid value '%s' for %s",
-			    optarg, argv[optind - 1]);
+			return cli_usage("drain", "invalid value '%s' for --%s",
+			    optarg, longopts[li].name);
 	}
 	if (optind >= argc)
 		return cli_usage("drain", "name at least one node");

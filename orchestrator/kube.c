@@ -1053,8 +1053,8 @@ transport_error(struct kube *k, struct slot *s, CURLcode rc, bool sent,
 		slot_fail(s, CR_ERR_TIMEOUT);
 	} else {
 		snprintf(c->msg, sizeof(c->msg),
-		    "Unable to connect to the "
-		    "server %s: %s",
+		    "Unable to connect to the server %s: %s (is the API "
+		    "server running, and is that its address?)",
 		    ep->url, why);
 		slot_fail(s, CR_ERR_KUBE);
 	}

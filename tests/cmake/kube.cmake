@@ -25,3 +25,4 @@ add_test(NAME sim.drain_vs_kubectl
     --kubesim ${PROJECT_SOURCE_DIR}/tests/sim/kubesim)
 set_tests_properties(sim.drain_vs_kubectl PROPERTIES LABELS "sim;integration"
   TIMEOUT 300 SKIP_RETURN_CODE 77)
+add_dependencies(test_kube certroll)

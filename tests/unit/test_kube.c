@@ -578,6 +578,73 @@ test_sim_cordon(void)
 	}
 }
 
+/* Runs the certroll program; returns its exit status. */
+static int
+certroll(struct buf *out, struct buf *err, const char *a1, const char *a2,
+    const char *a3)
+{
+	const char *argv[] = { CR_BIN_DIR "/certroll", a1, a2, a3,
+		"--kubeconfig", sim.kubeconfig, NULL };
+	struct run_cmd c = RUN_CMD_INIT;
+	int rc = -1;
+
+	c.argv = argv;
+	c.timeout_ms = 60000;
+	/* A non-zero exit is an outcome here, not a failure to run. */
+	if (run_cmd(&c) == CR_OK || c.exited)
+		rc = c.exit_code;
+	buf_put(out, c.out.data, c.out.len);
+	buf_put(err, c.err.data, c.err.len);
+	run_cmd_clear(&c);
+	return rc;
+}
+
+/* TestCordon's multi-node rows and kubectl's output, through the CLI. */
+static void
+test_sim_cordon_command(void)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+	struct kube_node_info ni = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(
+	    ksf_bulk(&sim,
+		"[{'apiVersion':'v1','kind':'Node','metadata':"
+		"{'name':'cl-1'}},{'apiVersion':'v1','kind':"
+		"'Node','metadata':{'name':'cl-2'}},"
+		"{'apiVersion':'v1','kind':'Node','metadata':"
+		"{'name':'cl-3'},'spec':{'unschedulable':true}}]"),
+	    0);
+	CU_ASSERT_EQUAL(certroll(&out, &err, "cordon", "cl-1", "node/cl-3"), 0);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&out),
+	    "node/cl-1 cordoned\nnode/cl-3 already cordoned\n");
+	buf_reset(&out);
+	CU_ASSERT_EQUAL(certroll(&out, &err, "uncordon", "cl-1", "cl-2"), 0);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&out),
+	    "node/cl-1 uncordoned\nnode/cl-2 already uncordoned\n");
+	buf_reset(&out);
+	/* Every node is read first: one missing, none changed. */
+	CU_ASSERT_EQUAL(certroll(&out, &err, "cordon", "cl-2", "bar"), 1);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&out), "");
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&err),
+	    "Error from server (NotFound): nodes \"bar\" not found\n");
+	CU_ASSERT_EQUAL(kube_get_node(sim.k, "cl-2", soon(), &ni), CR_OK);
+	CU_ASSERT_FALSE(ni.unschedulable);
+	kube_node_info_clear(&ni);
+	buf_reset(&err);
+	CU_ASSERT_EQUAL(certroll(&out, &err, "cordon", "--bogus", "cl-2"), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf_cstr(&err),
+	    "unknown option "
+	    "'--bogus'"));
+	buf_reset(&err);
+	/* An empty node drains at once. */
+	CU_ASSERT_EQUAL(
+	    certroll(&out, &err, "drain", "cl-2", "--ignore-daemonsets"), 0);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&out),
+	    "node/cl-2 cordoned\nnode/cl-2 drained\n");
+	buf_clear(&out);
+	buf_clear(&err);
+}
+
 /* The taint the node lifecycle controller adds follows unschedulable. */
 static void
 test_sim_uncordon_removes_field(void)
@@ -1434,6 +1501,7 @@ static CU_TestInfo sim_tests[] = {
 	{ "nodes", test_sim_nodes },
 	{ "cordon_as_kubectl", test_sim_cordon },
 	{ "uncordon_removes_field", test_sim_uncordon_removes_field },
+	{ "cordon_command", test_sim_cordon_command },
 	{ "list_pages", test_sim_list_pages },
 	{ "retry_after", test_sim_retry_after },
 	{ "update_conflict", test_sim_update_conflict },
