@@ -17,6 +17,15 @@ static const struct agent_cmd cmds[] = {
 	    "restart the static pods one at a time, etcd first" },
 	{ "health", agent_cmd_health,
 	    "probe the components and the certificates they serve" },
+	{ "inspect", agent_cmd_inspect,
+	    "show the node's certificates as kubeadm does, and its facts" },
+	{ "backup", agent_cmd_backup,
+	    "copy pki/, the kubeconfigs and manifests aside" },
+	{ "restore", agent_cmd_restore, "put a backup back, checked first" },
+	{ "renew", agent_cmd_renew,
+	    "back up, renew, verify (rolled back on failure)" },
+	{ "verify", agent_cmd_verify,
+	    "check renewed certificates against a backup" },
 	{ NULL, NULL, NULL },
 };
 

@@ -170,16 +170,7 @@ cert_load(const char *path, X509 **certp)
 	return err;
 }
 
-/* Refuses to prompt for the passphrase of an encrypted key. */
-static int
-no_passphrase(char *buf, int size, int rwflag, void *arg)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)arg;
-	return -1;
-}
+static char empty_passphrase[] = "";
 
 enum cr_err
 cert_key_parse(const void *pem, size_t len, EVP_PKEY **keyp)
@@ -192,7 +183,8 @@ cert_key_parse(const void *pem, size_t len, EVP_PKEY **keyp)
 		return CR_ERR_CERT;
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
 		return CR_ERR_TLS;
-	key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	/* An empty passphrase: an encrypted key fails, nothing prompts. */
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, empty_passphrase);
 	BIO_free(bio);
 	if (key == NULL)
 		return CR_ERR_CERT;

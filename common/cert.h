@@ -31,7 +31,7 @@
 #include "err.h"
 
 /* Largest PEM file the loaders read (a bundle of a few certificates). */
-#define CERT_MAX_PEM (1024 * 1024)
+#define CERT_MAX_PEM ((size_t)1024 * 1024)
 
 /* kubeadm backdates new certificates by five minutes (CertificateBackdate). */
 #define CERT_BACKDATE_S 300

@@ -43,7 +43,7 @@ b64_decode(const char *s, struct buf *out)
 	for (i = 0; i < n; i++)
 		if (!isspace((unsigned char)s[i]))
 			clean[m++] = s[i];
-	if (m == 0 || m % 4 != 0 || m > (size_t)KCFGCERT_MAX_FILE)
+	if (m == 0 || m % 4 != 0 || m > KCFGCERT_MAX_FILE)
 		goto out;
 	pad = (clean[m - 1] == '=') + (clean[m - 2] == '=');
 	raw = xmalloc(m / 4 * 3 + 1);
@@ -135,10 +135,16 @@ resolve_context(struct kcfgcert *kc, const struct ydoc_node *root,
 	return CR_OK;
 }
 
+/* Where one piece of PEM material goes: its text and the file it came from. */
+struct pem_dest {
+	struct buf *pem;
+	char **file;
+};
+
 /* Reads a file a kubeconfig refers to, relative to the kubeconfig's dir. */
 static enum cr_err
 read_ref(const struct kcfgcert *kc, const struct ydoc_node *at, const char *ref,
-    struct buf *out, char **filep, struct ydoc_diag *diag)
+    const struct pem_dest *d, struct ydoc_diag *diag)
 {
 	const struct kcfgcert_remap *rm = kc->remap;
 	size_t n = rm != NULL ? strlen(rm->from) : 0;
@@ -152,7 +158,7 @@ read_ref(const struct kcfgcert *kc, const struct ydoc_node *at, const char *ref,
 	else
 		path = file_path_join(dirname(dir), ref);
 	free(dir);
-	if ((err = file_read(path, KCFGCERT_MAX_FILE, out)) != CR_OK) {
+	if ((err = file_read(path, KCFGCERT_MAX_FILE, d->pem)) != CR_OK) {
 		saved = errno;
 		diag_set(diag, at, "cannot read '%s': %s", path,
 		    strerror(saved));
@@ -160,7 +166,7 @@ read_ref(const struct kcfgcert *kc, const struct ydoc_node *at, const char *ref,
 		errno = saved;
 		return saved == ENOENT ? CR_ERR_NOTFOUND : err;
 	}
-	*filep = path;
+	*d->file = path;
 	return CR_OK;
 }
 
@@ -173,8 +179,7 @@ struct pem_field {
 
 static enum cr_err
 read_pem(const struct kcfgcert *kc, const struct ydoc_node *map,
-    const struct pem_field *f, struct buf *out, char **filep,
-    struct ydoc_diag *diag)
+    const struct pem_field *f, const struct pem_dest *d, struct ydoc_diag *diag)
 {
 	const struct ydoc_node *data = ydoc_get(map, f->data);
 	const struct ydoc_node *file = ydoc_get(map, f->file);
@@ -182,7 +187,7 @@ read_pem(const struct kcfgcert *kc, const struct ydoc_node *map,
 
 	if (data != NULL && !ydoc_is_null(data)) {
 		if ((s = ydoc_scalar(data)) == NULL ||
-		    b64_decode(s, out) == -1) {
+		    b64_decode(s, d->pem) == -1) {
 			diag_set(diag, data, "%s is not valid base64", f->data);
 			return CR_ERR_CONFIG;
 		}
@@ -193,7 +198,7 @@ read_pem(const struct kcfgcert *kc, const struct ydoc_node *map,
 			diag_set(diag, file, "%s is not a path", f->file);
 			return CR_ERR_CONFIG;
 		}
-		return read_ref(kc, file, s, out, filep, diag);
+		return read_ref(kc, file, s, d, diag);
 	}
 	if (!f->required)
 		return CR_OK;
@@ -241,6 +246,9 @@ kcfgcert_load_remap(const char *path, const struct kcfgcert_remap *remap,
 	static const struct pem_field ca = { "certificate-authority-data",
 		"certificate-authority", false };
 	struct kcfgcert *kc = xcalloc(1, sizeof(*kc));
+	const struct pem_dest cert_dest = { &kc->cert_pem, &kc->cert_file };
+	const struct pem_dest key_dest = { &kc->key_pem, &kc->key_file };
+	const struct pem_dest ca_dest = { &kc->ca_pem, &kc->ca_file };
 	enum cr_err err;
 
 	*kcp = NULL;
@@ -249,12 +257,12 @@ kcfgcert_load_remap(const char *path, const struct kcfgcert_remap *remap,
 	if ((err = load_doc(kc, diag)) != CR_OK ||
 	    (err = resolve_context(kc, ydoc_root(kc->doc, 0), diag)) != CR_OK)
 		goto out;
-	if ((err = read_pem(kc, kc->user_node, &cert, &kc->cert_pem,
-		 &kc->cert_file, diag)) != CR_OK ||
-	    (err = read_pem(kc, kc->user_node, &key, &kc->key_pem,
-		 &kc->key_file, diag)) != CR_OK ||
-	    (err = read_pem(kc, kc->cluster_node, &ca, &kc->ca_pem,
-		 &kc->ca_file, diag)) != CR_OK)
+	if ((err = read_pem(kc, kc->user_node, &cert, &cert_dest, diag)) !=
+		CR_OK ||
+	    (err = read_pem(kc, kc->user_node, &key, &key_dest, diag)) !=
+		CR_OK ||
+	    (err = read_pem(kc, kc->cluster_node, &ca, &ca_dest, diag)) !=
+		CR_OK)
 		goto out;
 	kc->remap = NULL;
 	*kcp = kc;

@@ -25,7 +25,7 @@
 #include "ydoc.h"
 
 /* Largest kubeconfig, or referenced PEM file, that is read. */
-#define KCFGCERT_MAX_FILE (4 * 1024 * 1024)
+#define KCFGCERT_MAX_FILE ((size_t)4 * 1024 * 1024)
 
 struct kcfgcert {
 	char *path;    /* the kubeconfig file */

@@ -13,3 +13,19 @@ set_target_properties(certroll-pkigen PROPERTIES
 cr_unit_test(cert LIBS cr::cr_common cr::crypto SOURCES support/certtest.c)
 cr_unit_test(kcfgcert LIBS cr::cr_common cr::crypto SOURCES support/certtest.c)
 add_dependencies(test_kcfgcert certroll-pkigen)
+cr_unit_test(agent_inspect LIBS cr::cr_agent cr::crypto
+  SOURCES support/certtest.c)
+add_dependencies(test_agent_inspect certroll-pkigen)
+cr_unit_test(agent_facts LIBS cr::cr_agent cr::crypto
+  SOURCES support/certtest.c)
+cr_unit_test(agent_backup LIBS cr::cr_agent cr::crypto
+  SOURCES support/certtest.c)
+cr_unit_test(agent_renew LIBS cr::cr_agent cr::crypto
+  SOURCES support/certtest.c TIMEOUT 300)
+add_dependencies(test_agent_renew certroll-pkigen)
+cr_unit_test(agent_verify LIBS cr::cr_agent cr::crypto
+  SOURCES support/certtest.c TIMEOUT 300)
+add_dependencies(test_agent_verify certroll-pkigen)
+cr_unit_test(pkigen LIBS cr::cr_common cr::crypto SOURCES support/certtest.c)
+add_dependencies(test_pkigen certroll-pkigen)
+cr_unit_test(agent_pki LIBS cr::cr_agent)

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_run.h"
 #include "fileio.h"
 #include "run.h"
 #include "xmalloc.h"
@@ -25,7 +25,7 @@ ct_run(const char *const *argv, struct buf *out)
 
 	c.argv = argv;
 	c.timeout_ms = 120000;
-	c.max_output = 16 * 1024 * 1024;
+	c.max_output = (size_t)16 * 1024 * 1024;
 	err = run_cmd(&c);
 	if (err == CR_ERR_SYS) {
 		fprintf(stderr, "cannot run '%s'\n", argv[0]);
@@ -41,17 +41,14 @@ ct_run(const char *const *argv, struct buf *out)
 }
 
 int
-ct_pkigen(const char *arg, ...)
+ct_pkigen_v(const char *const *args)
 {
 	const char *argv[64];
 	size_t n = 0;
-	va_list ap;
 
 	argv[n++] = CR_BIN_DIR "/certroll-pkigen";
-	va_start(ap, arg);
-	for (; arg != NULL && n < 63; arg = va_arg(ap, const char *))
-		argv[n++] = arg;
-	va_end(ap);
+	for (; *args != NULL && n < 63; args++)
+		argv[n++] = *args;
 	argv[n] = NULL;
 	return ct_run(argv, NULL);
 }
@@ -94,7 +91,7 @@ ct_slurp(const char *path)
 {
 	struct buf b = BUF_INIT;
 
-	if (file_read(path, 64 * 1024 * 1024, &b) != CR_OK)
+	if (file_read(path, (size_t)64 * 1024 * 1024, &b) != CR_OK)
 		return NULL;
 	return buf_detach(&b, NULL);
 }
@@ -109,8 +106,9 @@ bool
 ct_same_file(const char *a, const char *b)
 {
 	struct buf x = BUF_INIT, y = BUF_INIT;
-	bool same = file_read(a, 64 * 1024 * 1024, &x) == CR_OK &&
-	    file_read(b, 64 * 1024 * 1024, &y) == CR_OK && x.len == y.len &&
+	bool same = file_read(a, (size_t)64 * 1024 * 1024, &x) == CR_OK &&
+	    file_read(b, (size_t)64 * 1024 * 1024, &y) == CR_OK &&
+	    x.len == y.len &&
 	    (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
 
 	buf_clear(&x);
@@ -137,4 +135,133 @@ ct_mode(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+struct ydoc *
+ct_parse_yaml(const char *path)
+{
+	char *text = ct_slurp(path);
+	struct ydoc *doc = NULL;
+
+	if (text == NULL ||
+	    ydoc_parse(text, strlen(text), &doc, NULL) != CR_OK) {
+		fprintf(stderr, "%s: not YAML\n", path);
+		exit(2);
+	}
+	free(text);
+	return doc;
+}
+
+static bool
+skipped(const char *key, const char *const *skip)
+{
+	size_t i;
+
+	for (i = 0; skip[i] != NULL; i++)
+		if (strcmp(key, skip[i]) == 0)
+			return true;
+	return false;
+}
+
+/* NOLINTBEGIN(misc-no-recursion): the walk follows the tree's shape. */
+static bool
+same_items(const struct ydoc_node *a, const struct ydoc_node *b,
+    const char *const *skip)
+{
+	size_t i;
+
+	if (a->nitems != b->nitems)
+		return false;
+	for (i = 0; i < a->nitems; i++)
+		if (!ct_same_tree(a->items[i], b->items[i], skip))
+			return false;
+	return true;
+}
+
+static bool
+same_pairs(const struct ydoc_node *a, const struct ydoc_node *b,
+    const char *const *skip)
+{
+	const struct ydoc_node *key;
+	size_t i;
+
+	if (a->npairs != b->npairs)
+		return false;
+	for (i = 0; i < a->npairs; i++) {
+		key = a->pairs[i].key;
+		if (!ct_same_tree(key, b->pairs[i].key, skip))
+			return false;
+		if (key->type == YDOC_SCALAR && skipped(key->value, skip))
+			continue;
+		if (!ct_same_tree(a->pairs[i].val, b->pairs[i].val, skip))
+			return false;
+	}
+	return true;
+}
+
+bool
+ct_same_tree(const struct ydoc_node *a, const struct ydoc_node *b,
+    const char *const *skip)
+{
+	if (a == NULL || b == NULL || a->type != b->type)
+		return a == b;
+	if (a->type == YDOC_SCALAR)
+		return strcmp(a->value, b->value) == 0;
+	if (a->type == YDOC_SEQ)
+		return same_items(a, b, skip);
+	return same_pairs(a, b, skip);
+}
+/* NOLINTEND(misc-no-recursion) */
+
+void
+ct_tree_make(struct ct_tree *t, const char *ca_alg, const char *const *extra)
+{
+	const char *ca_args[] = { "ca", "--dir", NULL, "--key-algorithm",
+		ca_alg, "--now", CT_FIXED_NOW, "--key-pool", ct_key_pool(),
+		NULL };
+	const char *args[40] = { "node", "--ca", NULL, "--dir", NULL, "--node",
+		"cp1", "--ip", "10.0.0.1", "--key-pool", ct_key_pool() };
+	size_t n = 11;
+
+	t->dir = xstrdup(cu_tmpdir());
+	t->ca = ct_path(t->dir, "ca");
+	t->kdir = ct_path(t->dir, "kubernetes");
+	t->kubelet = ct_path(t->dir, "kubelet");
+	ca_args[2] = t->ca;
+	args[2] = t->ca;
+	args[4] = t->kdir;
+	for (; extra != NULL && *extra != NULL && n < 38; extra++)
+		args[n++] = strcmp(*extra, "KUBELET") == 0 ? t->kubelet :
+							     *extra;
+	args[n] = NULL;
+	if (ct_pkigen_v(ca_args) != 0 || ct_pkigen_v(args) != 0) {
+		fprintf(stderr, "certroll-pkigen failed\n");
+		exit(2);
+	}
+}
+
+void
+ct_tree_free(struct ct_tree *t)
+{
+	free(t->dir);
+	free(t->ca);
+	free(t->kdir);
+	free(t->kubelet);
+}
+
+char *
+ct_digest(const char *dir)
+{
+	static const char script[] =
+	    "cd \"$1\" && find . \\( -type f -o -type l \\) -printf '%p %m\\n' "
+	    "| sort && find . -type f -print0 | sort -z | xargs -0 -r "
+	    "sha256sum";
+	const char *argv[] = { "sh", "-c", script, "sh", dir, NULL };
+	struct buf out = BUF_INIT;
+
+	if (ct_run(argv, &out) != 0) {
+		fprintf(stderr, "cannot digest '%s'\n", dir);
+		exit(2);
+	}
+	return buf_detach(&out, NULL);
 }

@@ -32,7 +32,7 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-#define DAY_S       86400
+#define DAY_S       ((int64_t)86400)
 #define YEAR_S      (365 * DAY_S)
 #define SERVICE_VIP "10.96.0.1" /* first IP of kubeadm's serviceSubnet */
 
@@ -61,29 +61,29 @@ enum sans {
 /* The leaf certificates under pki/ (kubeadm certlist.go). */
 static const struct leaf_spec {
 	const char *base;
-	enum ca_id ca;
 	const char *cn; /* NULL: the node name */
 	const char *org;
 	const char *legacy_org; /* before v1.29 */
+	enum ca_id ca;
 	unsigned eku;
 	enum sans sans;
 	bool etcd; /* not made with external etcd */
 } leaf_specs[] = {
-	{ "apiserver", CA_ROOT, "kube-apiserver", NULL, NULL, CERT_EKU_SERVER,
+	{ "apiserver", "kube-apiserver", NULL, NULL, CA_ROOT, CERT_EKU_SERVER,
 	    SANS_APISERVER, false },
-	{ "apiserver-kubelet-client", CA_ROOT, "kube-apiserver-kubelet-client",
-	    "kubeadm:cluster-admins", "system:masters", CERT_EKU_CLIENT,
-	    SANS_NONE, false },
-	{ "front-proxy-client", CA_PROXY, "front-proxy-client", NULL, NULL,
+	{ "apiserver-kubelet-client", "kube-apiserver-kubelet-client",
+	    "kubeadm:cluster-admins", "system:masters", CA_ROOT,
 	    CERT_EKU_CLIENT, SANS_NONE, false },
-	{ "etcd/server", CA_ETCD, NULL, NULL, NULL,
+	{ "front-proxy-client", "front-proxy-client", NULL, NULL, CA_PROXY,
+	    CERT_EKU_CLIENT, SANS_NONE, false },
+	{ "etcd/server", NULL, NULL, NULL, CA_ETCD,
 	    CERT_EKU_SERVER | CERT_EKU_CLIENT, SANS_ETCD, true },
-	{ "etcd/peer", CA_ETCD, NULL, NULL, NULL,
+	{ "etcd/peer", NULL, NULL, NULL, CA_ETCD,
 	    CERT_EKU_SERVER | CERT_EKU_CLIENT, SANS_ETCD, true },
-	{ "etcd/healthcheck-client", CA_ETCD, "kube-etcd-healthcheck-client",
-	    NULL, "system:masters", CERT_EKU_CLIENT, SANS_NONE, true },
-	{ "apiserver-etcd-client", CA_ETCD, "kube-apiserver-etcd-client", NULL,
-	    "system:masters", CERT_EKU_CLIENT, SANS_NONE, true },
+	{ "etcd/healthcheck-client", "kube-etcd-healthcheck-client", NULL,
+	    "system:masters", CA_ETCD, CERT_EKU_CLIENT, SANS_NONE, true },
+	{ "apiserver-etcd-client", "kube-apiserver-etcd-client", NULL,
+	    "system:masters", CA_ETCD, CERT_EKU_CLIENT, SANS_NONE, true },
 };
 
 /* The kubeconfigs (kubeadm kubeconfig.go getKubeConfigSpecsBase). */
@@ -123,7 +123,8 @@ struct gen {
 	time_t now;
 	int64_t ca_validity;
 	int64_t expires_in;
-	bool expired, legacy, external_ca, no_super_admin, external_etcd;
+	bool expired, expires_given, legacy, external_ca, no_super_admin;
+	bool external_etcd;
 	/* State. */
 	char *server_buf;  /* the default --server */
 	char *kubelet_buf; /* --kubelet-dir made absolute */
@@ -393,9 +394,26 @@ struct pair {
 	EVP_PKEY *key;
 };
 
+/* What one leaf or kubeconfig certificate carries. */
+struct leaf_req {
+	const char *cn;
+	const char *org; /* or NULL */
+	unsigned eku;
+	enum sans sans;
+	enum ca_id ca;
+};
+
+static void
+req_ekus(unsigned eku, struct strv *ekus)
+{
+	if (eku & CERT_EKU_SERVER)
+		strv_push(ekus, "serverAuth");
+	if (eku & CERT_EKU_CLIENT)
+		strv_push(ekus, "clientAuth");
+}
+
 static int
-make_pair(struct gen *g, const char *cn, const char *org, unsigned eku,
-    enum sans sans, enum ca_id ca, struct pair *p)
+make_pair(struct gen *g, const struct leaf_req *q, struct pair *p)
 {
 	struct strv orgs = { NULL, 0 }, dns = { NULL, 0 }, ips = { NULL, 0 };
 	struct strv ekus = { NULL, 0 };
@@ -403,14 +421,11 @@ make_pair(struct gen *g, const char *cn, const char *org, unsigned eku,
 	struct cert_tmpl t;
 
 	memset(&t, 0, sizeof(t));
-	if (org != NULL)
-		strv_push(&orgs, org);
-	if (eku & CERT_EKU_SERVER)
-		strv_push(&ekus, "serverAuth");
-	if (eku & CERT_EKU_CLIENT)
-		strv_push(&ekus, "clientAuth");
-	leaf_sans(g, sans, &dns, &ips);
-	name = cert_name_new(cn, &orgs);
+	if (q->org != NULL)
+		strv_push(&orgs, q->org);
+	req_ekus(q->eku, &ekus);
+	leaf_sans(g, q->sans, &dns, &ips);
+	name = cert_name_new(q->cn, &orgs);
 	t.subject = name;
 	t.dns_names = &dns;
 	t.ip_addresses = &ips;
@@ -418,7 +433,7 @@ make_pair(struct gen *g, const char *cn, const char *org, unsigned eku,
 	leaf_validity(g, &t);
 	p->cert = NULL;
 	if ((p->key = next_key(g)) != NULL)
-		p->cert = issue(g, &t, p->key, ca);
+		p->cert = issue(g, &t, p->key, q->ca);
 	X509_NAME_free(name);
 	strv_clear(&orgs);
 	strv_clear(&dns);
@@ -439,13 +454,13 @@ pair_clear(struct pair *p)
 static int
 make_leaf(struct gen *g, const struct leaf_spec *s)
 {
+	const struct leaf_req q = { s->cn != NULL ? s->cn : g->node,
+		g->legacy ? s->legacy_org : s->org, s->eku, s->sans, s->ca };
 	struct pair p;
 	char *crt, *key;
 	int rc = -1;
 
-	if (make_pair(g, s->cn != NULL ? s->cn : g->node,
-		g->legacy ? s->legacy_org : s->org, s->eku, s->sans, s->ca,
-		&p) == -1)
+	if (make_pair(g, &q, &p) == -1)
 		goto out;
 	crt = xasprintf("pki/%s.crt", s->base);
 	key = xasprintf("pki/%s.key", s->base);
@@ -560,11 +575,12 @@ make_kubeconfig(struct gen *g, const struct kc_spec *s)
 	struct buf user = BUF_INIT, out = BUF_INIT;
 	char *cn = s->cn != NULL ? xstrdup(s->cn) :
 				   xasprintf("system:node:%s", g->node);
+	const struct leaf_req q = { cn, g->legacy ? s->legacy_org : s->org,
+		CERT_EKU_CLIENT, SANS_NONE, CA_ROOT };
 	struct pair p;
 	int rc = -1;
 
-	if (make_pair(g, cn, g->legacy ? s->legacy_org : s->org,
-		CERT_EKU_CLIENT, SANS_NONE, CA_ROOT, &p) == -1)
+	if (make_pair(g, &q, &p) == -1)
 		goto out;
 	if (s->kind == KC_KUBELET && g->kubelet_dir != NULL)
 		rc = kubelet_pem(g, &p, &user);
@@ -606,35 +622,8 @@ cmd_node(struct gen *g)
 }
 
 static void
-usage(FILE *fp)
+usage_options(FILE *fp)
 {
-	fprintf(fp,
-	    "usage: certroll-pkigen ca --dir CADIR [--key-algorithm ALG]\n"
-	    "           [--ca-validity DURATION] [--now TIME] [--key-pool "
-	    "DIR]\n"
-	    "       certroll-pkigen node --ca CADIR --dir KDIR --node NAME "
-	    "--ip IP\n"
-	    "           [--server URL] [--expires-in DURATION | --expired]\n"
-	    "           [--key-algorithm ALG] [--legacy-subjects] "
-	    "[--external-ca]\n"
-	    "           [--no-super-admin] [--external-etcd] "
-	    "[--kubelet-dir DIR]\n"
-	    "           [--now TIME] [--key-pool DIR]\n\n"
-	    "Lays out kubeadm-style PKI for tests and the lab. Never use it "
-	    "for a real\ncluster.\n\n"
-	    "ca    makes the cluster's shared CAs in a kubeadm layout under "
-	    "CADIR/pki:\n"
-	    "      ca.{crt,key} (CN kubernetes), etcd/ca.{crt,key} (CN "
-	    "etcd-ca),\n"
-	    "      front-proxy-ca.{crt,key} and the service-account pair "
-	    "sa.key/sa.pub.\n"
-	    "node  gives one node a full /etc/kubernetes in KDIR: the CAs "
-	    "copied from\n"
-	    "      CADIR, every leaf certificate with kubeadm's CN, O, SANs "
-	    "and usages,\n"
-	    "      admin.conf, super-admin.conf, controller-manager.conf, "
-	    "scheduler.conf\n"
-	    "      and kubelet.conf (system:node:NAME, O=system:nodes).\n\n");
 	fprintf(fp,
 	    "Options:\n"
 	    "  --key-algorithm ALG  rsa-2048 (ca default), rsa-3072, rsa-4096 "
@@ -675,6 +664,39 @@ usage(FILE *fp)
 	    "--ip 10.200.0.12 \\\n"
 	    "      --no-super-admin --kubelet-dir /tmp/cp2-kubelet\n\n"
 	    "Exit status: 0 written, 1 failed, 2 usage error.\n");
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: certroll-pkigen ca --dir CADIR [--key-algorithm ALG]\n"
+	    "           [--ca-validity DURATION] [--now TIME] [--key-pool "
+	    "DIR]\n"
+	    "       certroll-pkigen node --ca CADIR --dir KDIR --node NAME "
+	    "--ip IP\n"
+	    "           [--server URL] [--expires-in DURATION | --expired]\n"
+	    "           [--key-algorithm ALG] [--legacy-subjects] "
+	    "[--external-ca]\n"
+	    "           [--no-super-admin] [--external-etcd] "
+	    "[--kubelet-dir DIR]\n"
+	    "           [--now TIME] [--key-pool DIR]\n\n"
+	    "Lays out kubeadm-style PKI for tests and the lab. Never use it "
+	    "for a real\ncluster.\n\n"
+	    "ca    makes the cluster's shared CAs in a kubeadm layout under "
+	    "CADIR/pki:\n"
+	    "      ca.{crt,key} (CN kubernetes), etcd/ca.{crt,key} (CN "
+	    "etcd-ca),\n"
+	    "      front-proxy-ca.{crt,key} and the service-account pair "
+	    "sa.key/sa.pub.\n"
+	    "node  gives one node a full /etc/kubernetes in KDIR: the CAs "
+	    "copied from\n"
+	    "      CADIR, every leaf certificate with kubeadm's CN, O, SANs "
+	    "and usages,\n"
+	    "      admin.conf, super-admin.conf, controller-manager.conf, "
+	    "scheduler.conf\n"
+	    "      and kubelet.conf (system:node:NAME, O=system:nodes).\n\n");
+	usage_options(fp);
 }
 
 enum opt {
@@ -788,6 +810,7 @@ apply_value_opt(struct gen *g, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_EXPIRES_IN:
+		g->expires_given = true;
 		if (parse_duration(arg, &g->expires_in) == -1)
 			return bad("--expires-in: bad duration '%s' (e.g. 20d)",
 			    arg);
@@ -873,7 +896,7 @@ check_node_opts(struct gen *g)
 
 	if (g->ca_dir == NULL || g->node == NULL || g->ip == NULL)
 		return bad("%s", "node needs --ca, --dir, --node and --ip");
-	if (g->expired && g->expires_in != 365 * DAY_S)
+	if (g->expired && g->expires_given)
 		return bad("%s",
 		    "--expired and --expires-in exclude each other");
 	if (g->alg == CERT_KEY_KEEP) {
@@ -910,6 +933,25 @@ gen_clear(struct gen *g)
 	free(g->kubelet_buf);
 }
 
+/* Defaults, options and their checks; returns 0 or an exit status. */
+static int
+prepare(struct gen *g, bool node, int argc, char **argv)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	g->now = time(NULL);
+	g->ca_validity = 10 * YEAR_S;
+	g->expires_in = 365 * DAY_S;
+	if ((rc = parse_opts(g, argc, argv)) != 0)
+		return rc;
+	if (g->dir == NULL)
+		return bad("%s", "--dir is required");
+	if (!node && g->alg == CERT_KEY_KEEP)
+		g->alg = CERT_KEY_RSA2048;
+	return node ? check_node_opts(g) : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -926,19 +968,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "ca") != 0 && strcmp(argv[1], "node") != 0)
 		return bad("unknown command '%s' (ca or node)", argv[1]);
 	node = strcmp(argv[1], "node") == 0;
-	memset(&g, 0, sizeof(g));
-	g.now = time(NULL);
-	g.ca_validity = 10LL * YEAR_S;
-	g.expires_in = 365 * DAY_S;
-	if ((rc = parse_opts(&g, argc - 1, argv + 1)) != 0)
-		return rc;
-	if (g.dir == NULL)
-		return bad("%s", "--dir is required");
-	if (!node && g.alg == CERT_KEY_KEEP)
-		g.alg = CERT_KEY_RSA2048;
-	if (node && (rc = check_node_opts(&g)) != 0)
-		return rc;
-	rc = (node ? cmd_node(&g) : cmd_ca(&g)) == 0 ? 0 : 1;
+	if ((rc = prepare(&g, node, argc - 1, argv + 1)) == 0)
+		rc = (node ? cmd_node(&g) : cmd_ca(&g)) == 0 ? 0 : 1;
 	gen_clear(&g);
 	return rc;
 }

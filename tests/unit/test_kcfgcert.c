@@ -25,12 +25,11 @@ make_node(const char *extra)
 	char *ca = ct_path(dir, "ca"), *kdir = ct_path(dir, "kubernetes");
 	char *kubelet = ct_path(dir, "kubelet");
 
-	CU_ASSERT_FATAL(ct_pkigen("ca", "--dir", ca, "--key-algorithm",
-			    "ecdsa-p256", NULL) == 0);
-	/* A NULL extra ends the argument list early. */
 	CU_ASSERT_FATAL(
-	    ct_pkigen("node", "--ca", ca, "--dir", kdir, "--node", "cp1",
-		"--ip", "10.0.0.1", extra, kubelet, NULL) == 0);
+	    CT_PKIGEN("ca", "--dir", ca, "--key-algorithm", "ecdsa-p256") == 0);
+	/* A NULL extra ends the argument list early. */
+	CU_ASSERT_FATAL(CT_PKIGEN("node", "--ca", ca, "--dir", kdir, "--node",
+			    "cp1", "--ip", "10.0.0.1", extra, kubelet) == 0);
 	free(ca);
 	free(kubelet);
 	free(dir);
@@ -82,38 +81,57 @@ test_embedded(void)
 static void
 test_file_references(void)
 {
-	const char *dir = cu_tmpdir();
 	char *kdir = make_node("--kubelet-dir");
 	char *kubelet = ct_path(kdir, "kubelet.conf");
-	char *pem = NULL, *conf = ct_path(dir, "etc/rel.conf");
-	char *moved = ct_path(dir, "elsewhere");
 	struct kcfgcert *kc = NULL;
-	struct kcfgcert_remap remap;
 	struct ydoc_diag diag;
 	X509 *x = NULL;
 	EVP_PKEY *key = NULL;
-	char *text;
 
 	CU_ASSERT_FATAL(kcfgcert_load(kubelet, &kc, &diag) == CR_OK);
 	CU_ASSERT_FALSE(kcfgcert_embedded(kc));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(kc->cert_file);
-	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(kc->cert_file, "/kubelet/pki/kubelet-client-current.pem"));
+	CU_ASSERT_TRUE(kc->cert_file != NULL &&
+	    strstr(kc->cert_file, "/kubelet/pki/kubelet-client-current.pem") !=
+		NULL);
 	CU_ASSERT_FATAL(
 	    cert_parse(kc->cert_pem.data, kc->cert_pem.len, &x) == CR_OK);
 	CU_ASSERT_FATAL(
 	    cert_key_parse(kc->key_pem.data, kc->key_pem.len, &key) == CR_OK);
 	CU_ASSERT_TRUE(cert_key_matches(x, key));
-	pem = xstrdup(kc->cert_file);
+	X509_free(x);
+	EVP_PKEY_free(key);
 	kcfgcert_free(kc);
-	/* A relative reference is relative to the kubeconfig's directory. */
-	text = ct_slurp(pem);
-	{
-		char *rel = ct_path(dir, "etc/certs/client.pem");
+	free(kubelet);
+	free(kdir);
+}
 
-		ct_write(rel, text);
-		free(rel);
-	}
+/* A PEM file holding a certificate and its key, for the rows below. */
+static char *
+cert_and_key(void)
+{
+	char *kdir = make_node("--kubelet-dir");
+	char *kubelet = ct_path(kdir, "kubelet.conf");
+	struct kcfgcert *kc = NULL;
+	char *text;
+
+	CU_ASSERT_FATAL(kcfgcert_load(kubelet, &kc, NULL) == CR_OK);
+	text = ct_slurp(kc->cert_file);
+	kcfgcert_free(kc);
+	free(kubelet);
+	free(kdir);
+	return text;
+}
+
+static void
+test_relative_reference(void)
+{
+	const char *dir = cu_tmpdir();
+	char *conf = ct_path(dir, "etc/rel.conf");
+	char *pem = ct_path(dir, "etc/certs/client.pem");
+	char *text = cert_and_key();
+	struct kcfgcert *kc = NULL;
+
+	ct_write(pem, text);
 	ct_write(conf,
 	    "apiVersion: v1\nclusters:\n- name: c\n  cluster:\n"
 	    "    server: https://h:6443\n"
@@ -122,175 +140,141 @@ test_file_references(void)
 	    "current-context: x\nusers:\n- name: u\n  user:\n"
 	    "    client-certificate: certs/client.pem\n"
 	    "    client-key: certs/client.pem\n");
-	CU_ASSERT_FATAL(kcfgcert_load(conf, &kc, &diag) == CR_OK);
+	CU_ASSERT_FATAL(kcfgcert_load(conf, &kc, NULL) == CR_OK);
 	CU_ASSERT_TRUE(kc->ca_pem.len > 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(kc->cert_file, "/etc/certs/client.pem"));
+	CU_ASSERT_STRING_EQUAL(kc->cert_file, pem);
+	CU_ASSERT_STRING_EQUAL(kc->ca_file, pem);
 	kcfgcert_free(kc);
-	/* The remap reads references under "from" from "to". */
+	free(text);
+	free(pem);
+	free(conf);
+}
+
+static void
+test_remapped_reference(void)
+{
+	const char *dir = cu_tmpdir();
+	char *conf = ct_path(dir, "kubelet.conf");
+	char *moved = ct_path(dir, "elsewhere");
+	char *target = ct_path(moved, "pki/c.pem");
+	char *text = cert_and_key();
+	struct kcfgcert_remap remap = { "/var/lib/kubelet", moved };
+	struct kcfgcert *kc = NULL;
+
+	ct_write(target, text);
 	ct_write(conf,
 	    "current-context: x\nclusters:\n- name: c\n  cluster: "
 	    "{server: s}\ncontexts:\n- name: x\n  context: "
 	    "{cluster: c, user: u}\nusers:\n- name: u\n  user:\n"
 	    "    client-certificate: /var/lib/kubelet/pki/c.pem\n"
 	    "    client-key: /var/lib/kubelet/pki/c.pem\n");
-	{
-		char *target = ct_path(moved, "pki/c.pem");
-
-		ct_write(target, text);
-		free(target);
-	}
-	remap.from = "/var/lib/kubelet";
-	remap.to = moved;
-	CU_ASSERT_FATAL(kcfgcert_load_remap(conf, &remap, &kc, &diag) == CR_OK);
-	CU_ASSERT_PTR_NOT_NULL(strstr(kc->cert_file, "/elsewhere/pki/c.pem"));
+	CU_ASSERT_FATAL(kcfgcert_load_remap(conf, &remap, &kc, NULL) == CR_OK);
+	CU_ASSERT_STRING_EQUAL(kc->cert_file, target);
+	kcfgcert_free(kc);
+	/* Without the remap the same file is looked for where it says. */
+	CU_ASSERT_EQUAL(kcfgcert_load(conf, &kc, NULL),
+	    file_exists("/var/lib/kubelet/pki/c.pem") ? CR_OK :
+							CR_ERR_NOTFOUND);
 	kcfgcert_free(kc);
 	free(text);
-	free(pem);
-	X509_free(x);
-	EVP_PKEY_free(key);
+	free(target);
 	free(moved);
 	free(conf);
-	free(kubelet);
-	free(kdir);
 }
+
+static const struct {
+	const char *name, *yaml;
+	enum cr_err err;
+	unsigned line;
+	const char *msg;
+} malformed_rows[] = {
+	{ "not yaml", "a: [1, 2\n", CR_ERR_CONFIG, 2, NULL },
+	{ "scalar root", "hello\n", CR_ERR_CONFIG, 1,
+	    "not a kubeconfig mapping" },
+	{ "no current-context", "kind: Config\n", CR_ERR_CONFIG, 1,
+	    "no current-context" },
+	{ "empty current-context", "current-context: ''\n", CR_ERR_CONFIG, 1,
+	    "no current-context" },
+	{ "context undefined",
+	    "current-context: x\ncontexts:\n- name: y\n  context: "
+	    "{user: u, cluster: c}\n",
+	    CR_ERR_CONFIG, 1,
+	    "current-context 'x' is not defined in contexts" },
+	{ "context without user",
+	    "current-context: x\ncontexts:\n- name: x\n  context:\n"
+	    "    cluster: c\n",
+	    CR_ERR_CONFIG, 5, "context 'x' names no user or cluster" },
+	{ "user undefined",
+	    "current-context: x\ncontexts:\n- name: x\n  context:\n"
+	    "    {user: u, cluster: c}\nclusters:\n- name: c\n"
+	    "  cluster: {server: s}\n",
+	    CR_ERR_CONFIG, 5, "context 'x' names user 'u', not defined" },
+	{ "no client certificate",
+	    "current-context: x\ncontexts:\n- name: x\n  context: "
+	    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
+	    "{server: s}\nusers:\n- name: u\n  user:\n    token: t\n",
+	    CR_ERR_CONFIG, 11,
+	    "no client-certificate-data or client-certificate" },
+	{ "bad base64",
+	    "current-context: x\ncontexts:\n- name: x\n  context: "
+	    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
+	    "{server: s}\nusers:\n- name: u\n  user:\n"
+	    "    client-certificate-data: abc\n",
+	    CR_ERR_CONFIG, 11,
+	    "client-certificate-data is not valid "
+	    "base64" },
+	{ "bad base64 characters",
+	    "current-context: x\ncontexts:\n- name: x\n  context: "
+	    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
+	    "{server: s}\nusers:\n- name: u\n  user:\n"
+	    "    client-certificate-data: ab*d\n",
+	    CR_ERR_CONFIG, 11,
+	    "client-certificate-data is not valid "
+	    "base64" },
+	{ "key missing",
+	    "current-context: x\ncontexts:\n- name: x\n  context: "
+	    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
+	    "{server: s}\nusers:\n- name: u\n  user:\n"
+	    "    client-certificate-data: YWJj\n",
+	    CR_ERR_CONFIG, 11, "no client-key-data or client-key" },
+	{ "referenced file absent",
+	    "current-context: x\ncontexts:\n- name: x\n  context: "
+	    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
+	    "{server: s}\nusers:\n- name: u\n  user:\n"
+	    "    client-certificate: nothere.pem\n",
+	    CR_ERR_NOTFOUND, 11, NULL },
+};
 
 static void
 test_rejects_malformed(void)
 {
-	static const struct {
-		const char *name, *yaml;
-		enum cr_err err;
-		unsigned line;
-		const char *msg;
-	} rows[] = {
-		{ "not yaml", "a: [1, 2\n", CR_ERR_CONFIG, 2, NULL },
-		{ "scalar root", "hello\n", CR_ERR_CONFIG, 1,
-		    "not a kubeconfig mapping" },
-		{ "no current-context", "kind: Config\n", CR_ERR_CONFIG, 1,
-		    "no current-context" },
-		{ "empty current-context", "current-context: ''\n",
-		    CR_ERR_CONFIG, 1, "no current-context" },
-		{ "context undefined",
-		    "current-context: x\ncontexts:\n- name: y\n  context: "
-		    "{user: u, cluster: c}\n",
-		    CR_ERR_CONFIG, 1,
-		    "current-context 'x' is not defined in contexts" },
-		{ "context without user",
-		    "current-context: x\ncontexts:\n- name: x\n  context:\n"
-		    "    cluster: c\n",
-		    CR_ERR_CONFIG, 5, "context 'x' names no user or cluster" },
-		{ "user undefined",
-		    "current-context: x\ncontexts:\n- name: x\n  context:\n"
-		    "    {user: u, cluster: c}\nclusters:\n- name: c\n"
-		    "  cluster: {server: s}\n",
-		    CR_ERR_CONFIG, 5,
-		    "context 'x' names user 'u', not defined" },
-		{ "no client certificate",
-		    "current-context: x\ncontexts:\n- name: x\n  context: "
-		    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
-		    "{server: s}\nusers:\n- name: u\n  user:\n    token: t\n",
-		    CR_ERR_CONFIG, 11,
-		    "no client-certificate-data or client-certificate" },
-		{ "bad base64",
-		    "current-context: x\ncontexts:\n- name: x\n  context: "
-		    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
-		    "{server: s}\nusers:\n- name: u\n  user:\n"
-		    "    client-certificate-data: abc\n",
-		    CR_ERR_CONFIG, 11,
-		    "client-certificate-data is not valid "
-		    "base64" },
-		{ "bad base64 characters",
-		    "current-context: x\ncontexts:\n- name: x\n  context: "
-		    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
-		    "{server: s}\nusers:\n- name: u\n  user:\n"
-		    "    client-certificate-data: ab*d\n",
-		    CR_ERR_CONFIG, 11,
-		    "client-certificate-data is not valid "
-		    "base64" },
-		{ "key missing",
-		    "current-context: x\ncontexts:\n- name: x\n  context: "
-		    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
-		    "{server: s}\nusers:\n- name: u\n  user:\n"
-		    "    client-certificate-data: YWJj\n",
-		    CR_ERR_CONFIG, 11, "no client-key-data or client-key" },
-		{ "referenced file absent",
-		    "current-context: x\ncontexts:\n- name: x\n  context: "
-		    "{user: u, cluster: c}\nclusters:\n- name: c\n  cluster: "
-		    "{server: s}\nusers:\n- name: u\n  user:\n"
-		    "    client-certificate: nothere.pem\n",
-		    CR_ERR_NOTFOUND, 11, NULL },
-	};
 	const char *dir = cu_tmpdir();
 	char *path = ct_path(dir, "k.conf");
 	struct kcfgcert *kc;
 	struct ydoc_diag diag;
 	size_t i;
 
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		ct_write(path, rows[i].yaml);
+	for (i = 0; i < sizeof(malformed_rows) / sizeof(malformed_rows[0]);
+	     i++) {
+		ct_write(path, malformed_rows[i].yaml);
 		memset(&diag, 0, sizeof(diag));
-		CU_ASSERT_CASE(kcfgcert_load(path, &kc, &diag) == rows[i].err,
-		    rows[i].name);
-		CU_ASSERT_CASE(kc == NULL, rows[i].name);
-		CU_ASSERT_CASE(diag.line == rows[i].line, rows[i].name);
-		if (rows[i].msg != NULL)
-			CU_ASSERT_CASE(strcmp(diag.msg, rows[i].msg) == 0,
-			    rows[i].name);
+		CU_ASSERT_CASE(kcfgcert_load(path, &kc, &diag) ==
+			malformed_rows[i].err,
+		    malformed_rows[i].name);
+		CU_ASSERT_CASE(kc == NULL, malformed_rows[i].name);
+		CU_ASSERT_CASE(diag.line == malformed_rows[i].line,
+		    malformed_rows[i].name);
+		if (malformed_rows[i].msg != NULL)
+			CU_ASSERT_CASE(
+			    strcmp(diag.msg, malformed_rows[i].msg) == 0,
+			    malformed_rows[i].name);
 		else
-			CU_ASSERT_CASE(diag.msg[0] != '\0', rows[i].name);
+			CU_ASSERT_CASE(diag.msg[0] != '\0',
+			    malformed_rows[i].name);
 	}
 	CU_ASSERT_EQUAL(kcfgcert_load("/nonexistent.conf", &kc, NULL),
 	    CR_ERR_SYS);
 	free(path);
-}
-
-/*
- * True if a and b are equal trees except for the values of the keys in
- * skip (which must exist in both).
- */
-static bool
-same_tree(const struct ydoc_node *a, const struct ydoc_node *b,
-    const char *const *skip)
-{
-	size_t i, j;
-
-	if (a->type != b->type)
-		return false;
-	if (a->type == YDOC_SCALAR)
-		return strcmp(a->value, b->value) == 0;
-	if (a->type == YDOC_SEQ) {
-		if (a->nitems != b->nitems)
-			return false;
-		for (i = 0; i < a->nitems; i++)
-			if (!same_tree(a->items[i], b->items[i], skip))
-				return false;
-		return true;
-	}
-	if (a->npairs != b->npairs)
-		return false;
-	for (i = 0; i < a->npairs; i++) {
-		if (strcmp(a->pairs[i].key->value, b->pairs[i].key->value) != 0)
-			return false;
-		for (j = 0; skip[j] != NULL; j++)
-			if (strcmp(a->pairs[i].key->value, skip[j]) == 0)
-				break;
-		if (skip[j] == NULL &&
-		    !same_tree(a->pairs[i].val, b->pairs[i].val, skip))
-			return false;
-	}
-	return true;
-}
-
-static struct ydoc *
-parse_file(const char *path)
-{
-	char *text = ct_slurp(path);
-	struct ydoc *doc = NULL;
-
-	CU_ASSERT_FATAL(text != NULL);
-	CU_ASSERT_FATAL(ydoc_parse(text, strlen(text), &doc, NULL) == CR_OK);
-	free(text);
-	return doc;
 }
 
 static size_t
@@ -332,18 +316,18 @@ test_replace_keeps_the_rest(void)
 		free(text);
 	}
 	CU_ASSERT_EQUAL(chmod(path, 0640), 0);
-	before = parse_file(path);
+	before = ct_parse_yaml(path);
 	CU_ASSERT_FATAL(kcfgcert_load(path, &kc, NULL) == CR_OK);
 	CU_ASSERT_FATAL(kcfgcert_load(other, &src, NULL) == CR_OK);
 	c.cert = &src->cert_pem;
 	c.key = &src->key_pem;
 	c.ca = &src->ca_pem;
 	CU_ASSERT_EQUAL(kcfgcert_replace(kc, &c), CR_OK);
-	after = parse_file(path);
+	after = ct_parse_yaml(path);
 	CU_ASSERT_TRUE(
-	    same_tree(ydoc_root(before, 0), ydoc_root(after, 0), creds));
+	    ct_same_tree(ydoc_root(before, 0), ydoc_root(after, 0), creds));
 	CU_ASSERT_FALSE(
-	    same_tree(ydoc_root(before, 0), ydoc_root(after, 0), none));
+	    ct_same_tree(ydoc_root(before, 0), ydoc_root(after, 0), none));
 	CU_ASSERT_EQUAL(ct_mode(path), 0640);
 	CU_ASSERT_EQUAL(count_temp_files(kdir), 0);
 	CU_ASSERT_FATAL(kcfgcert_load(path, &back, NULL) == CR_OK);
@@ -392,6 +376,8 @@ test_replace_refuses_file_references(void)
 static CU_TestInfo kcfgcert_tests[] = {
 	{ "embedded", test_embedded },
 	{ "file_references", test_file_references },
+	{ "relative_reference", test_relative_reference },
+	{ "remapped_reference", test_remapped_reference },
 	{ "rejects_malformed", test_rejects_malformed },
 	{ "replace_keeps_the_rest", test_replace_keeps_the_rest },
 	{ "replace_refuses_file_references",
