@@ -34,6 +34,7 @@ drain_opts_init(struct drain_opts *o)
 	o->retry_ms = 5000;
 	o->retry_max_ms = 20000;
 	o->poll_ms = 1000;
+	o->silence_ms = 120000;
 }
 
 /* --- Filters ---------------------------------------------------------- */
@@ -610,6 +611,8 @@ struct run {
 	char *wait_path;   /* the node's pod list */
 	int64_t next_poll;
 	bool list_failing;
+	int64_t silent_since; /* first failure without an answer, or 0 */
+	char silent_why[256];
 	char blocker[256];
 	char last_pod[256];
 };
@@ -766,9 +769,26 @@ evict_failed(const struct run *ru, struct dpod *p, const struct kube_call *c)
 	p->timed_out = true;
 }
 
+/*
+ * Keeps track of how long the API server has not answered at all: any
+ * answer but a 5xx ends the silence.
+ */
+static void
+note_answer(struct run *ru, bool answered, const char *why)
+{
+	if (answered) {
+		ru->silent_since = 0;
+		return;
+	}
+	if (ru->silent_since == 0)
+		ru->silent_since = clock_mono_ms();
+	snprintf(ru->silent_why, sizeof(ru->silent_why), "%s", why);
+}
+
 static void
 evict_result(struct run *ru, struct dpod *p, const struct kube_call *c)
 {
+	note_answer(ru, c->status != 0 && c->status < 500, call_text(c));
 	if (c->err == CR_OK) {
 		p->state = P_WAIT;
 		return;
@@ -934,6 +954,7 @@ poll_gone(struct run *ru)
 
 	err = kube_list_all(ru->k, ru->wait_path, ru->deadline, &items);
 	ru->next_poll = clock_mono_ms() + ru->o->poll_ms;
+	note_answer(ru, err == CR_OK, kube_error_message(ru->k));
 	if (err == CR_OK) {
 		if (ru->list_failing)
 			log_info("node %s: listing its pods works again",
@@ -986,6 +1007,44 @@ expire(struct run *ru)
 	wait_failed(ru, "context deadline exceeded");
 }
 
+static bool
+silent_too_long(const struct run *ru)
+{
+	return ru->silent_since != 0 &&
+	    clock_mono_ms() - ru->silent_since > ru->o->silence_ms;
+}
+
+/* "the API server has not answered for 2m0s (why)", to free(). */
+static char *
+silence_text(const struct run *ru)
+{
+	char d[32];
+
+	drain_go_duration(ru->o->silence_ms, d, sizeof(d));
+	return xasprintf("the API server has not answered for %s (%s)", d,
+	    ru->silent_why);
+}
+
+/* The API has been silent for too long: stop waiting for it. */
+static bool
+give_up(struct run *ru)
+{
+	char *why;
+	size_t i;
+
+	if (!silent_too_long(ru))
+		return false;
+	why = silence_text(ru);
+	for (i = 0; i < ru->n; i++)
+		if (ru->pods[i].state == P_EVICT)
+			pod_fail(&ru->pods[i],
+			    "error when evicting pods/\"%s\" -n \"%s\": %s",
+			    ru->pods[i].name, ru->pods[i].ns, why);
+	wait_failed(ru, why);
+	free(why);
+	return true;
+}
+
 static void
 sleep_until_next(const struct run *ru)
 {
@@ -1010,7 +1069,7 @@ run_rounds(struct run *ru)
 		    !clock_expired(ru->deadline))
 			poll_gone(ru);
 		progress(ru);
-		if (!busy(ru))
+		if (!busy(ru) || give_up(ru))
 			return;
 		if (clock_expired(ru->deadline)) {
 			expire(ru);
@@ -1032,18 +1091,38 @@ delete_body(int64_t grace)
 	return o;
 }
 
+static void
+delete_gave_up(const struct run *ru, struct dpod *p)
+{
+	char t[32], *why;
+
+	if (silent_too_long(ru)) {
+		why = silence_text(ru);
+		pod_fail(p,
+		    "error when deleting pod \"%s\" in namespace \"%s\": %s",
+		    p->name, p->ns, why);
+		free(why);
+		return;
+	}
+	timeout_text(ru, t, sizeof(t));
+	pod_fail(p,
+	    "error when deleting pod \"%s\" in namespace \"%s\": global "
+	    "timeout reached: %s",
+	    p->name, p->ns, t);
+	p->timed_out = true;
+}
+
 /* kubectl's DELETE path: one pod at a time, the first error stops all. */
 static bool
 delete_one(struct run *ru, struct dpod *p)
 {
 	struct kube_call c = KUBE_CALL_INIT;
-	char t[32];
 	bool ok = false;
 
 	c.method = "DELETE";
 	c.path = p->path;
 	c.body = p->body;
-	while (!clock_expired(ru->deadline)) {
+	while (!clock_expired(ru->deadline) && !silent_too_long(ru)) {
 		/* A 404 is ignored; the wait then finds the pod gone. */
 		if (kube_call(ru->k, &c, ru->deadline) == CR_OK ||
 		    c.status == 404) {
@@ -1051,6 +1130,7 @@ delete_one(struct run *ru, struct dpod *p)
 			ok = true;
 			break;
 		}
+		note_answer(ru, c.status != 0 && c.status < 500, call_text(&c));
 		if (!transient(&c)) {
 			pod_fail(p, "%s", call_text(&c));
 			break;
@@ -1059,14 +1139,8 @@ delete_one(struct run *ru, struct dpod *p)
 		clock_sleep_ms(p->next_at - clock_mono_ms());
 	}
 	kube_call_clear(&c);
-	if (!ok && p->state != P_FAILED) {
-		timeout_text(ru, t, sizeof(t));
-		pod_fail(p,
-		    "error when deleting pod \"%s\" in namespace "
-		    "\"%s\": global timeout reached: %s",
-		    p->name, p->ns, t);
-		p->timed_out = true;
-	}
+	if (!ok && p->state != P_FAILED)
+		delete_gave_up(ru, p);
 	return ok;
 }
 

@@ -71,13 +71,18 @@ struct drain_opts {
 	int64_t retry_ms;          /* first retry delay after a refusal */
 	int64_t retry_max_ms;      /* retry delay cap (doubling) */
 	int64_t poll_ms;           /* wait-for-deletion polling interval */
-	FILE *out;                 /* kubectl's stdout lines, or NULL */
-	FILE *err;                 /* kubectl's stderr lines, or NULL */
+	int64_t silence_ms; /* give up when the API has not answered at all
+			       for this long, even before the timeout */
+	FILE *out;          /* kubectl's stdout lines, or NULL */
+	FILE *err;          /* kubectl's stderr lines, or NULL */
 	drain_progress_fn progress;
 	void *progress_arg;
 };
 
-/* kubectl drain's defaults; max_inflight 16, retry 5 s doubling to 20 s. */
+/*
+ * kubectl drain's defaults; max_inflight 16, retry 5 s doubling to 20 s,
+ * and 2 minutes of API silence before a drain without --timeout gives up.
+ */
 void drain_opts_init(struct drain_opts *o);
 
 /* --- The filter chain (pure; exposed for tests and the preview) ------ */

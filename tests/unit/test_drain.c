@@ -403,6 +403,7 @@ test_opts_defaults(void)
 	CU_ASSERT_EQUAL(o.skip_wait_s, 0);
 	CU_ASSERT_EQUAL(o.retry_ms, 5000);
 	CU_ASSERT_EQUAL(o.max_inflight, 16);
+	CU_ASSERT_EQUAL(o.silence_ms, 120000);
 	CU_ASSERT_FALSE(o.force || o.ignore_daemonsets ||
 	    o.delete_emptydir_data || o.disable_eviction);
 	CU_ASSERT_PTR_NULL(o.out);
@@ -1129,6 +1130,48 @@ test_api_errors_while_waiting(void)
 	drain_result_clear(&res);
 }
 
+/* Without --timeout, a drain stops once the API has been silent a while. */
+static void
+test_api_silence_gives_up(void)
+{
+	static const bool modes[] = { true, false };
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	struct hook h;
+	char node_name[16], pod_name[24];
+	int64_t t0;
+	size_t m;
+
+	for (m = 0; m < 2; m++) {
+		snprintf(node_name, sizeof(node_name), "q%zu", m);
+		snprintf(pod_name, sizeof(pod_name), "web-q%zu", m);
+		node(node_name, true);
+		pod(node_name, pod_name, RS, "");
+		clock_sleep_ms(400);
+		/* Once the pod is waited for, every connection is cut. */
+		memset(&h, 0, sizeof(h));
+		h.when_waiting_faults = "{'cut_connections':100000}";
+		CU_ASSERT_EQUAL(ksf_controller(&sim, "kubelet", false), 0);
+		drain_opts_init(&o);
+		o.disable_eviction = !modes[m];
+		o.silence_ms = 1000;
+		o.timeout_ms = 60000;
+		t0 = clock_mono_ms();
+		CU_ASSERT_EQUAL(drain_with(node_name, &o, &h, &cap, &res),
+		    CR_ERR_KUBE);
+		CU_ASSERT_TRUE(clock_mono_ms() - t0 < 10000);
+		CU_ASSERT_EQUAL(ksf_faults(&sim, NULL), 0);
+		CU_ASSERT_EQUAL(ksf_controller(&sim, "kubelet", true), 0);
+		CU_ASSERT_EQUAL_FATAL(res.errors.n, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(res.errors.v[0],
+		    "to terminate: the API server has not answered for 1s"));
+		CU_ASSERT_EQUAL(res.pending.n, 1);
+		capture_free(&cap);
+		drain_result_clear(&res);
+	}
+}
+
 /* The most eviction requests the simulator served at the same time. */
 static int
 max_overlap(int64_t seq, const char *path)
@@ -1309,6 +1352,7 @@ static CU_TestInfo derived_tests[] = {
 	{ "overlapping_pdbs", test_overlapping_pdbs },
 	{ "replaced_during_wait", test_replaced_during_wait },
 	{ "api_errors_while_waiting", test_api_errors_while_waiting },
+	{ "api_silence_gives_up", test_api_silence_gives_up },
 	{ "max_inflight", test_max_inflight },
 	{ "preview", test_preview },
 	CU_TEST_INFO_NULL,
