@@ -17,6 +17,8 @@ static const struct agent_cmd cmds[] = {
 	    "restart the static pods one at a time, etcd first" },
 	{ "health", agent_cmd_health,
 	    "probe the components and the certificates they serve" },
+	{ "rollback", agent_cmd_rollback,
+	    "restore a backup, restart, wait for health" },
 	{ "inspect", agent_cmd_inspect,
 	    "show the node's certificates as kubeadm does, and its facts" },
 	{ "backup", agent_cmd_backup,

@@ -4,13 +4,15 @@
  * retries until a deadline, a held or missing manifest, a missing client
  * certificate) and against a real etcd 3.4 (health, gateway, and the
  * serials served on its client and peer ports). Also the subcommands'
- * exit codes and messages.
+ * exit codes and messages, and agent_rollback: restore, restart, health,
+ * and the stage that fails.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -419,6 +421,12 @@ static const struct cli_case {
 	    "unexpected argument 'now'" },
 	{ "bad_timeout", { "snapshot", "--timeout", "-1s", NULL }, 2,
 	    "--timeout" },
+	{ "rollback_help", { "rollback", "--help", NULL }, 0,
+	    "stops at the first\nstage that fails" },
+	{ "rollback_two_backups", { "rollback", "a", "b", NULL }, 2,
+	    "unexpected argument 'b'" },
+	{ "rollback_bad_wait", { "rollback", "--health-wait", "x", NULL }, 2,
+	    "--health-wait: 'x' is not a duration" },
 };
 
 static void
@@ -456,6 +464,172 @@ test_health_cli(void)
 	buf_clear(&out);
 }
 
+/* True if the JSON array a holds the string want. */
+static bool
+has(json_object *a, const char *want)
+{
+	size_t i, n = a != NULL ? json_object_array_length(a) : 0;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(
+			json_object_get_string(json_object_array_get_idx(a, i)),
+			want) == 0)
+			return true;
+	return false;
+}
+
+/* Backs up kdir into base/backups-<name>; the backup's path in out. */
+static int
+backup(const char *name, char *out, size_t len)
+{
+	struct agent_backup_opts o = { .kubernetes_dir = kdir };
+	struct agent_backup_result r;
+	char dir[320];
+	int rc = -1;
+
+	snprintf(dir, sizeof(dir), "%s/backups-%s", base, name);
+	o.backup_dir = dir;
+	o.now = time(NULL);
+	if (agent_backup(&o, &r) == CR_OK) {
+		snprintf(out, len, "%s", r.path);
+		rc = 0;
+	}
+	agent_backup_result_clear(&r);
+	return rc;
+}
+
+/* The serial kube-apiserver serves, as health reports it. */
+static void
+served_apiserver(char *serial, size_t len)
+{
+	struct agent_health_req req = { .kubernetes_dir = kdir };
+	json_object *res = NULL, *r;
+
+	req.components = MANIFEST_BIT(MANIFEST_APISERVER);
+	serial[0] = '\0';
+	if (agent_health(&req, &res) != CR_ERR_SYS &&
+	    (r = row(res, "kube-apiserver", "serving-cert")) != NULL &&
+	    jv_str(r, "served_serial") != NULL)
+		snprintf(serial, len, "%s", jv_str(r, "served_serial"));
+	json_object_put(res);
+}
+
+static struct agent_rollback_req
+rollback_req(const char *name, char *kubelet, size_t len)
+{
+	struct agent_rollback_req req = { .kubernetes_dir = kdir };
+	static char dir[320];
+
+	snprintf(dir, sizeof(dir), "%s/backups-%s", base, name);
+	snprintf(kubelet, len, "%s/kubelet", kdir);
+	req.backup = "latest";
+	req.backup_dir = dir;
+	req.kubelet_dir = kubelet;
+	req.health_wait_ms = 10000;
+	return req;
+}
+
+static void
+test_rollback_restores_and_restarts(void)
+{
+	struct agent_rollback_req req;
+	json_object *res = NULL, *st;
+	char path[512], before[64], after[64], kubelet[320];
+	static const char *const names[] = { "restore", "restart", "health" };
+	struct buf ev = BUF_INIT;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(setup("rollback", NULL), 0);
+	served_apiserver(before, sizeof(before));
+	CU_ASSERT_EQUAL_FATAL(backup("rollback", path, sizeof(path)), 0);
+	/* A renewal the node must be rolled back from. */
+	CU_ASSERT_EQUAL_FATAL(opsfix_reissue(kdir, "apiserver"), 0);
+	req = rollback_req("rollback", kubelet, sizeof(kubelet));
+	CU_ASSERT_EQUAL(agent_rollback(&req, &res), CR_OK);
+	CU_ASSERT_TRUE(jv_bool(res, "ok"));
+	CU_ASSERT_STRING_EQUAL(jtext(res, "backup"), path);
+	CU_ASSERT_EQUAL_FATAL(json_object_array_length(jv_arr(res, "stages")),
+	    3);
+	for (i = 0; i < 3; i++) {
+		st = json_object_array_get_idx(jv_arr(res, "stages"), i);
+		CU_ASSERT_STRING_EQUAL(jtext(st, "stage"), names[i]);
+		CU_ASSERT_TRUE(jv_bool(st, "ok"));
+	}
+	/* The renewed file was among those written back. */
+	st = json_object_array_get_idx(jv_arr(res, "stages"), 0);
+	CU_ASSERT_TRUE(has(jv_arr(st, "result.restored"), "pki/apiserver.crt"));
+	/* The restored certificate is the one served again. */
+	served_apiserver(after, sizeof(after));
+	CU_ASSERT(before[0] != '\0');
+	CU_ASSERT_STRING_EQUAL(after, before);
+	CU_ASSERT_EQUAL(opsfix_events(kdir, 4, &ev), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf_cstr(&ev),
+	    "stop etcd,start etcd,stop kube-apiserver,start kube-apiserver"));
+	buf_clear(&ev);
+	json_object_put(res);
+	bgproc_stop(&pod);
+}
+
+static void
+test_rollback_refusals(void)
+{
+	struct agent_rollback_req req;
+	json_object *res = NULL;
+	char path[512], file[600], kubelet[320];
+	struct buf ev = BUF_INIT;
+
+	CU_ASSERT_EQUAL_FATAL(setup("refusals", NULL), 0);
+	req = rollback_req("refusals", kubelet, sizeof(kubelet));
+	/* No backup at all. */
+	CU_ASSERT_EQUAL(agent_rollback(&req, &res), CR_ERR_NOTFOUND);
+	CU_ASSERT_STRING_EQUAL(jtext(res, "failed"), "restore");
+	CU_ASSERT_EQUAL(json_object_array_length(jv_arr(res, "stages")), 0);
+	json_object_put(res);
+	/* A backup whose file no longer matches its checksum. */
+	CU_ASSERT_EQUAL_FATAL(backup("refusals", path, sizeof(path)), 0);
+	snprintf(file, sizeof(file), "%s/pki/apiserver.crt", path);
+	CU_ASSERT_EQUAL_FATAL(opsfix_write(file, "tampered\n"), 0);
+	CU_ASSERT_EQUAL(agent_rollback(&req, &res), CR_ERR_VERIFY);
+	CU_ASSERT_STRING_EQUAL(jtext(res, "failed"), "restore");
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"), "checksums"));
+	CU_ASSERT_EQUAL(json_object_array_length(jv_arr(res, "stages")), 1);
+	json_object_put(res);
+	/* Nothing was restarted. */
+	CU_ASSERT_EQUAL(opsfix_events(kdir, 4, &ev), 0);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&ev), "");
+	buf_clear(&ev);
+	bgproc_stop(&pod);
+}
+
+static void
+test_rollback_restart_fails(void)
+{
+	const char *faults[] = { "--no-restart", "kube-scheduler", NULL };
+	struct agent_rollback_req req;
+	json_object *res = NULL;
+	char path[512], kubelet[320];
+
+	CU_ASSERT_EQUAL_FATAL(setup("rbfail", faults), 0);
+	CU_ASSERT_EQUAL_FATAL(backup("rbfail", path, sizeof(path)), 0);
+	req = rollback_req("rbfail", kubelet, sizeof(kubelet));
+	req.up_timeout_ms = 800;
+	CU_ASSERT_EQUAL(agent_rollback(&req, &res), CR_ERR_HEALTH);
+	CU_ASSERT_STRING_EQUAL(jtext(res, "failed"), "restart");
+	CU_ASSERT_PTR_NOT_NULL(strstr(jtext(res, "error"),
+	    "restart failed: kube-scheduler did not come back within 800ms"));
+	/* restore and restart ran; health did not. */
+	CU_ASSERT_EQUAL(json_object_array_length(jv_arr(res, "stages")), 2);
+	json_object_put(res);
+	bgproc_stop(&pod);
+}
+
+static CU_TestInfo rollback_tests[] = {
+	{ "restores_and_restarts", test_rollback_restores_and_restarts },
+	{ "refusals", test_rollback_refusals },
+	{ "restart_fails", test_rollback_restart_fails },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo tests[] = {
 	{ "all_healthy", test_health_all_healthy },
 	{ "old_certificate_served", test_health_old_certificate_served },
@@ -472,6 +646,10 @@ static CU_SuiteInfo suites[] = {
 	    .pInitFunc = suite_init,
 	    .pCleanupFunc = suite_clean,
 	    .pTests = tests },
+	{ .pName = "rollback",
+	    .pInitFunc = suite_init,
+	    .pCleanupFunc = suite_clean,
+	    .pTests = rollback_tests },
 	CU_SUITE_INFO_NULL,
 };
 
