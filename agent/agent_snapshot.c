@@ -179,14 +179,14 @@ member_status(const struct etcd_client *ec, json_object *res, char *why,
 	rq.body = "{}";
 	rq.body_len = 2;
 	if ((err = tlsc_fetch(&o, &rq, &rs, &d)) != CR_OK)
-		snprintf(why, whylen, "%s: %s", ec->url, d.msg);
+		snprintf(why, whylen, "%.100s: %.180s", ec->url, d.msg);
 	else if (rs.status != 200 ||
 	    jv_parse((const char *)rs.body.data, rs.body.len, &doc, NULL, 0) !=
 		CR_OK) {
 		err = CR_ERR_PROTO;
 		snprintf(why, whylen,
-		    "%s: gateway status call failed: HTTP %d %.120s", ec->url,
-		    rs.status, buf_cstr(&rs.body));
+		    "%.100s: gateway status call failed: HTTP %d %.120s",
+		    ec->url, rs.status, buf_cstr(&rs.body));
 	} else {
 		if (jv_int(doc, "header.revision", &rev))
 			jv_add_int(res, "revision", rev);
