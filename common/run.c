@@ -65,11 +65,26 @@ pipes_open(struct pipes *p, bool with_input)
 	return 0;
 }
 
-/* environ plus the caller's extra entries; free the array, not the strings. */
+/* True when extra sets the variable of entry ("NAME=..."). */
+static bool
+overridden(const char *entry, const char *const *extra)
+{
+	size_t n = strcspn(entry, "=");
+
+	for (; extra != NULL && *extra != NULL; extra++)
+		if (strncmp(*extra, entry, n) == 0 && (*extra)[n] == '=')
+			return true;
+	return false;
+}
+
+/*
+ * environ without what extra sets, then extra's entries: the caller's
+ * values win. Free the array, not the strings.
+ */
 static char **
 build_env(const char *const *extra)
 {
-	size_t n = 0, m = 0, i;
+	size_t n = 0, m = 0, i, k = 0;
 	char **env;
 
 	while (environ[n] != NULL)
@@ -78,9 +93,10 @@ build_env(const char *const *extra)
 		m++;
 	env = xcalloc(n + m + 1, sizeof(*env));
 	for (i = 0; i < n; i++)
-		env[i] = environ[i];
+		if (!overridden(environ[i], extra))
+			env[k++] = environ[i];
 	for (i = 0; i < m; i++)
-		env[n + i] = (char *)(uintptr_t)extra[i];
+		env[k++] = (char *)(uintptr_t)extra[i];
 	return env;
 }
 

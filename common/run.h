@@ -28,7 +28,7 @@
 struct run_cmd {
 	/* Inputs. argv[0] without a '/' is searched in PATH. */
 	const char *const *argv;
-	const char *const *env; /* extra "NAME=value" entries, or NULL */
+	const char *const *env; /* "NAME=value" entries over environ, or NULL */
 	const void *in;         /* standard input, or NULL for /dev/null */
 	size_t in_len;
 	int timeout_ms;    /* <= 0: no deadline */

@@ -157,7 +157,25 @@ test_run_signal(void)
 	run_cmd_clear(&c);
 }
 
+/* A variable the caller sets wins over the same one in our environment. */
+static void
+test_run_env_overrides(void)
+{
+	const char *argv[] = { "sh", "-c", "printf '%s' \"$CR_T2\"", NULL };
+	const char *env[] = { "CR_T2=mine", NULL };
+	struct run_cmd c = RUN_CMD_INIT;
+
+	setenv("CR_T2", "inherited", 1);
+	c.argv = argv;
+	c.env = env;
+	CU_ASSERT_EQUAL(run_cmd(&c), CR_OK);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&c.out), "mine");
+	unsetenv("CR_T2");
+	run_cmd_clear(&c);
+}
+
 static CU_TestInfo run_tests[] = {
+	{ "env_overrides", test_run_env_overrides },
 	{ "captures_output", test_run_captures_output },
 	{ "no_shell_interpretation", test_run_no_shell_interpretation },
 	{ "feeds_stdin", test_run_feeds_stdin },
