@@ -28,6 +28,8 @@ static const struct agent_cmd cmds[] = {
 	    "back up, renew, verify (rolled back on failure)" },
 	{ "verify", agent_cmd_verify,
 	    "check renewed certificates against a backup" },
+	{ "serve", agent_cmd_serve,
+	    "speak certroll's protocol on stdin/stdout (started by certroll)" },
 	{ NULL, NULL, NULL },
 };
 
