@@ -242,7 +242,7 @@ struct agent_facts {
 struct agent_inspection {
 	struct cert_list certs; /* kubeadm's certificates, in its order */
 	struct cert_list cas;   /* ca, etcd-ca, front-proxy-ca */
-	struct cert_info kubelet_client; /* name NULL: no kubelet.conf */
+	struct cert_info kubelet_client; /* missing: no kubelet.conf */
 	struct agent_facts facts;
 };
 

@@ -304,7 +304,12 @@ agent_facts_table(const struct agent_facts *f, struct buf *out)
 	buf_printf(&v, "%s (%.1f GiB free)", f->backup_dir,
 	    (double)f->backup_free_bytes / (1024.0 * 1024 * 1024));
 	fact(out, "backup dir", buf_cstr(&v));
-	duration_format(f->file_check_frequency_ms / 1000, fcf, sizeof(fcf));
+	if (f->file_check_frequency_ms % 1000 != 0)
+		snprintf(fcf, sizeof(fcf), "%lldms",
+		    (long long)f->file_check_frequency_ms);
+	else
+		duration_format(f->file_check_frequency_ms / 1000, fcf,
+		    sizeof(fcf));
 	fact(out, "fileCheckFrequency", fcf);
 	buf_reset(&v);
 	join_strv(&f->manifests, &v);

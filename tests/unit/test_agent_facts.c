@@ -208,11 +208,49 @@ test_kubeadm_version_and_json(void)
 	unsetenv("KUBEADM_STANDIN_VERSION");
 }
 
+static void
+test_facts_table(void)
+{
+	static const char *const lines[] = {
+		"\nNODE FACTS\n",
+		"\nkubeadm               not installed\n",
+		"\nfileCheckFrequency    500ms\n",
+		"\nstatic pods           etcd.yaml\n",
+		"\netcd                  local\n",
+		"\nsa.key / sa.pub       MISSING / MISSING\n",
+		"\nsuper-admin.conf      not expected on this node\n",
+		"\nleftovers             certroll-held/etcd.yaml\n",
+	};
+	const char *dir = cu_tmpdir();
+	struct buf out = BUF_INIT;
+	struct agent_facts f;
+	char *p;
+	size_t i;
+
+	p = ct_path(dir, "config.yaml");
+	ct_write(p, "fileCheckFrequency: 500ms\n");
+	free(p);
+	p = ct_path(dir, "manifests/etcd.yaml");
+	ct_write(p, "kind: Pod\n");
+	free(p);
+	p = ct_path(dir, "certroll-held/etcd.yaml");
+	ct_write(p, "kind: Pod\n");
+	free(p);
+	gather(dir, dir, NULL, &f);
+	agent_facts_table(&f, &out);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		CU_ASSERT_CASE(strstr(buf_cstr(&out), lines[i]) != NULL,
+		    lines[i]);
+	buf_clear(&out);
+	agent_facts_clear(&f);
+}
+
 static CU_TestInfo facts_tests[] = {
 	{ "file_check_frequency", test_file_check_frequency },
 	{ "manifests_and_leftovers", test_manifests_and_leftovers },
 	{ "etcd_location", test_etcd_location },
 	{ "kubeadm_version_and_json", test_kubeadm_version_and_json },
+	{ "facts_table", test_facts_table },
 	CU_TEST_INFO_NULL,
 };
 
