@@ -210,6 +210,40 @@ select_targets(const struct agent_renew_ctx *c,
 	return CR_OK;
 }
 
+/*
+ * kubeadm takes the validity and key type from the ClusterConfiguration;
+ * values asked for must agree with it, or the caller would be misled.
+ */
+static enum cr_err
+check_agrees(const struct agent_renew_ctx *c, struct agent_renew_result *r)
+{
+	const struct agent_renew_opts *o = c->o;
+	const char *alg = c->cfg.key_algorithm != NULL ? c->cfg.key_algorithm :
+							 "RSA-2048";
+	enum cert_keyalg cfg_alg = CERT_KEY_KEEP;
+	char asked[32], has[32];
+
+	if (o->validity_s != 0 && o->validity_s != c->cfg.validity_s) {
+		duration_format(o->validity_s, asked, sizeof(asked));
+		duration_format(c->cfg.validity_s, has, sizeof(has));
+		return fail(r, CR_ERR_CONFIG,
+		    "a validity of %s was asked for, but kubeadm renews for "
+		    "the ClusterConfiguration's certificateValidityPeriod "
+		    "(%s): "
+		    "change that, or use --backend native",
+		    asked, has);
+	}
+	if (o->key_algorithm != CERT_KEY_KEEP &&
+	    (cert_keyalg_parse(alg, &cfg_alg) != CR_OK ||
+		cfg_alg != o->key_algorithm))
+		return fail(r, CR_ERR_CONFIG,
+		    "a %s key was asked for, but kubeadm makes the "
+		    "ClusterConfiguration's encryptionAlgorithm (%s): change "
+		    "that, or use --backend native",
+		    cert_keyalg_name(o->key_algorithm), alg);
+	return CR_OK;
+}
+
 static enum cr_err
 prepare_kubeadm(struct agent_renew_ctx *c, struct agent_renew_result *r)
 {
@@ -225,17 +259,12 @@ prepare_kubeadm(struct agent_renew_ctx *c, struct agent_renew_result *r)
 		    "validity). Save it with 'kubectl -n kube-system get cm "
 		    "kubeadm-config -o jsonpath={.data.ClusterConfiguration} > "
 		    "cc.yaml', or use --backend native");
-	if (o->validity_s != 0 || o->key_algorithm != CERT_KEY_KEEP)
-		return fail(r, CR_ERR_CONFIG,
-		    "the kubeadm backend takes the validity and key type from "
-		    "the ClusterConfiguration (certificateValidityPeriod, "
-		    "encryptionAlgorithm), not from options");
 	memset(&diag, 0, sizeof(diag));
 	if (agent_clustercfg_load(o->cluster_config, &c->cfg, &diag) != CR_OK)
 		return fail(r, CR_ERR_CONFIG, "'%s':%u:%u: %s",
 		    o->cluster_config, diag.line, diag.col, diag.msg);
 	c->validity_s = c->cfg.validity_s;
-	return CR_OK;
+	return check_agrees(c, r);
 }
 
 static const char *
@@ -536,11 +565,21 @@ renew_usage(FILE *fp)
 	    "  --config FILE         the cluster's saved ClusterConfiguration "
 	    "(required by\n"
 	    "                        the kubeadm backend)\n"
-	    "  --validity D          native: lifetime of the new certificates "
-	    "(default 365d)\n"
-	    "  --key-algorithm ALG   native: rsa-2048, rsa-3072, rsa-4096 or "
-	    "ecdsa-p256\n"
-	    "                        (default: the current key's)\n"
+	    "  --validity D          lifetime of the new certificates (native "
+	    "default 365d;\n"
+	    "                        kubeadm: must match the "
+	    "ClusterConfiguration's)\n"
+	    "  --key-algorithm ALG   rsa-2048, rsa-3072, rsa-4096 or "
+	    "ecdsa-p256 "
+	    "(native\n"
+	    "                        default: the current key's; kubeadm: must "
+	    "match)\n"
+	    "  --kubeadm PROG        the kubeadm to run (default: kubeadm in "
+	    "PATH)\n"
+	    "  --kubernetes-dir DIR  the node's files (default "
+	    "/etc/kubernetes)\n"
+	    "  --backup-dir DIR      where the backup goes (default "
+	    "/var/lib/certroll/backups)\n"
 	    "  --keep N              backups to keep (default 5)\n"
 	    "  -o text|json          output format (default text)\n\n");
 	fprintf(fp,

@@ -402,8 +402,9 @@ test_refusals_change_nothing(void)
 		{ "kubeadm without --config", NULL, NULL, 0, standin, NULL,
 		    "silently renews with default settings",
 		    AGENT_BACKEND_KUBEADM, CR_ERR_CONFIG },
-		{ "kubeadm with a validity", NULL, NULL, 86400, standin, local,
-		    "not from options", AGENT_BACKEND_KUBEADM, CR_ERR_CONFIG },
+		{ "kubeadm asked another validity", NULL, NULL, 86400, standin,
+		    local, "certificateValidityPeriod (1y)",
+		    AGENT_BACKEND_KUBEADM, CR_ERR_CONFIG },
 		{ "kubeadm not installed", NULL, NULL, 0,
 		    "/nonexistent/kubeadm", local, "not executable",
 		    AGENT_BACKEND_KUBEADM, CR_ERR_CONFIG },
@@ -565,6 +566,14 @@ test_kubeadm_backend(void)
 	opts_init(&o, &t, AGENT_BACKEND_KUBEADM);
 	o.kubeadm = standin;
 	o.cluster_config = config;
+	/* A key type the ClusterConfiguration does not name is refused. */
+	o.key_algorithm = CERT_KEY_RSA4096;
+	CU_ASSERT_EQUAL(agent_renew(&o, &r), CR_ERR_CONFIG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.error, "encryptionAlgorithm"));
+	agent_renew_result_clear(&r);
+	/* Values that agree with it are accepted. */
+	o.key_algorithm = CERT_KEY_ECDSA_P256;
+	o.validity_s = 90 * 86400LL;
 	CU_ASSERT_EQUAL_FATAL(agent_renew(&o, &r), CR_OK);
 	w.start = o.now;
 	w.slack = time(NULL) - o.now;
