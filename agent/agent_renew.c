@@ -527,24 +527,8 @@ agent_renew_result_to_json(const struct agent_renew_result *r)
 }
 
 static void
-renew_usage(FILE *fp)
+renew_usage_options(FILE *fp)
 {
-	fprintf(fp,
-	    "usage: certroll-agent renew [--only NAMES] [--renew-before "
-	    "DURATION]\n"
-	    "           [--backend auto|kubeadm|native] [--config FILE] "
-	    "[--kubeadm PROG]\n"
-	    "           [--validity DURATION] [--key-algorithm ALG]\n"
-	    "           [--kubernetes-dir DIR] [--backup-dir DIR] [--keep N] "
-	    "[-o text|json]\n\n"
-	    "Renews this node's kubeadm certificates: backs up first, renews, "
-	    "verifies\nevery renewed file against the backup (chain, key, "
-	    "subject, SANs, usages,\nnew serial, later expiry) and puts the "
-	    "backup back if anything failed.\nNever renews a CA, the "
-	    "kubelet's certificate, a certificate whose CA key is\nabsent "
-	    "(external CA), or one that would outlive its CA. Restart the\n"
-	    "control-plane components afterwards (certroll-agent "
-	    "restart).\n\n");
 	fprintf(fp,
 	    "  --only NAMES          comma-separated kubeadm names (default "
 	    "all): apiserver,\n"
@@ -590,6 +574,28 @@ renew_usage(FILE *fp)
 	    "etcd-server,etcd-peer -o json\n\n"
 	    "Exit status: 0 renewed (or nothing to do), 1 refused or failed "
 	    "(the files\nare as before), 2 usage error.\n");
+}
+
+static void
+renew_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: certroll-agent renew [--only NAMES] [--renew-before "
+	    "DURATION]\n"
+	    "           [--backend auto|kubeadm|native] [--config FILE] "
+	    "[--kubeadm PROG]\n"
+	    "           [--validity DURATION] [--key-algorithm ALG]\n"
+	    "           [--kubernetes-dir DIR] [--backup-dir DIR] [--keep N] "
+	    "[-o text|json]\n\n"
+	    "Renews this node's kubeadm certificates: backs up first, renews, "
+	    "verifies\nevery renewed file against the backup (chain, key, "
+	    "subject, SANs, usages,\nnew serial, later expiry) and puts the "
+	    "backup back if anything failed.\nNever renews a CA, the "
+	    "kubelet's certificate, a certificate whose CA key is\nabsent "
+	    "(external CA), or one that would outlive its CA. Restart the\n"
+	    "control-plane components afterwards (certroll-agent "
+	    "restart).\n\n");
+	renew_usage_options(fp);
 }
 
 struct renew_args {
