@@ -5,7 +5,10 @@
 #ifndef CR_CLI_H
 #define CR_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "proto.h"
 
 /* Exit codes of every command (docs/operations.md lists them). */
 #define CLI_EXIT_OK    0
@@ -33,6 +36,16 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  */
 int cli_bad_option(const char *cmd, int c, char *const *argv);
 
+/*
+ * Option values several commands share. Each returns CLI_EXIT_OK and sets
+ * the result, or prints a usage error for cmd and returns CLI_EXIT_USAGE.
+ */
+int cli_backend(const char *cmd, const char *arg, enum proto_backend *out);
+int cli_key_algorithm(const char *cmd, const char *arg, const char **out);
+/* A positive duration ("90s", "5m") in seconds. */
+int cli_seconds(const char *cmd, const char *opt, const char *arg,
+    int64_t *out);
+
 /* The command implementations, one file each (cmd_<name>.c). */
 int cmd_inventory(int argc, char **argv);
 int cmd_cordon(int argc, char **argv);
@@ -42,5 +55,6 @@ int cmd_status(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 
 #endif /* CR_CLI_H */

@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "ctx.h"
-#include "duration.h"
 #include "rollout.h"
 
 enum {
@@ -110,47 +109,6 @@ resume_usage(FILE *fp)
 }
 
 static int
-parse_backend(struct rollout_opts *o, const char *cmd, const char *arg)
-{
-	unsigned b;
-
-	for (b = 0; b < PROTO_BACKEND__MAX; b++)
-		if (strcmp(arg, proto_backend_name(b)) == 0) {
-			o->backend = b;
-			return CLI_EXIT_OK;
-		}
-	return cli_usage(cmd, "--backend: '%s' is not auto, kubeadm or native",
-	    arg);
-}
-
-static int
-parse_key_algorithm(struct rollout_opts *o, const char *cmd, const char *arg)
-{
-	static const char *const algs[] = { "rsa-2048", "rsa-3072", "rsa-4096",
-		"ecdsa-p256" };
-	size_t i;
-
-	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcmp(arg, algs[i]) == 0) {
-			o->key_algorithm = arg;
-			return CLI_EXIT_OK;
-		}
-	return cli_usage(cmd,
-	    "--key-algorithm: '%s' is not rsa-2048, rsa-3072, rsa-4096 or "
-	    "ecdsa-p256",
-	    arg);
-}
-
-static int
-parse_seconds(const char *cmd, const char *opt, const char *arg, int64_t *out)
-{
-	if (duration_parse(arg, out) == CR_OK && *out > 0)
-		return CLI_EXIT_OK;
-	return cli_usage(cmd, "%s: '%s' is not a duration such as 90s or 5m",
-	    opt, arg);
-}
-
-static int
 parse_keep(struct rollout_opts *o, const char *cmd, const char *arg)
 {
 	char *end;
@@ -175,9 +133,9 @@ own_option(struct rollout_opts *o, const char *cmd, int c, const char *arg,
 		o->yes = true;
 		return CLI_EXIT_OK;
 	case OPT_BACKEND:
-		return parse_backend(o, cmd, arg);
+		return cli_backend(cmd, arg, &o->backend);
 	case OPT_KEY_ALGORITHM:
-		return parse_key_algorithm(o, cmd, arg);
+		return cli_key_algorithm(cmd, arg, &o->key_algorithm);
 	case OPT_KEEP:
 		return parse_keep(o, cmd, arg);
 	case OPT_NO_SNAPSHOT:
@@ -193,10 +151,10 @@ own_option(struct rollout_opts *o, const char *cmd, int c, const char *arg,
 		o->report_file = arg;
 		return CLI_EXIT_OK;
 	case OPT_RESTART_TIMEOUT:
-		return parse_seconds(cmd, "--restart-timeout", arg,
+		return cli_seconds(cmd, "--restart-timeout", arg,
 		    &o->restart_timeout_s);
 	case OPT_HEALTH_TIMEOUT:
-		return parse_seconds(cmd, "--health-timeout", arg,
+		return cli_seconds(cmd, "--health-timeout", arg,
 		    &o->health_timeout_s);
 	case OPT_JOURNAL:
 		*journal = arg;

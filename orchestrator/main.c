@@ -30,6 +30,8 @@ static const struct cli_cmd cmds[] = {
 	{ "apply", cmd_apply,
 	    "renew the certificates, one control-plane node at a time" },
 	{ "resume", cmd_resume, "continue an interrupted rollout" },
+	{ "recover", cmd_recover,
+	    "renew a control plane whose certificates already expired" },
 	{ "status", cmd_status,
 	    "show the last rollout: each node's state and what to run next" },
 };

@@ -522,6 +522,15 @@ rollout_resume(struct ctx *c, const struct rollout_opts *o, const char *path)
 	memset(&r, 0, sizeof(r));
 	if (load_run(c, path, &rl, &jpath) != CR_OK)
 		goto out;
+	if (jv_str(rl->options, "mode") != NULL &&
+	    strcmp(jv_str(rl->options, "mode"), "recover") == 0) {
+		fprintf(stderr,
+		    "certroll resume: run %s was a 'certroll "
+		    "recover'; run recover again (it renews every "
+		    "node and restarts them together)\n",
+		    rl->run_id);
+		goto out;
+	}
 	if (runlog_complete(rl)) {
 		printf("Run %s is complete: every node was renewed.\n",
 		    rl->run_id);
