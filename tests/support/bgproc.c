@@ -11,7 +11,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -120,9 +122,9 @@ bgproc_stop(struct bgproc *p)
 	p->out = -1;
 }
 
-/* Binds a socket to 127.0.0.1:0; its port in *portp. */
+/* Binds a socket to 127.0.0.1:port (0: any); the port in *portp. */
 static int
-bind_any(int *portp)
+bind_port(int port, int *portp)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -133,6 +135,7 @@ bind_any(int *portp)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1) {
 		close(fd);
@@ -140,6 +143,48 @@ bind_any(int *portp)
 	}
 	*portp = ntohs(sa.sin_port);
 	return fd;
+}
+
+/*
+ * Ports the kernel never hands to outgoing connections: below its
+ * ephemeral range. A port from bind(0) lies inside that range, so a busy
+ * machine's next connection may take it as its source port before the
+ * child binds it (seen as EADDRINUSE).
+ */
+static bool
+quiet_range(int *lo, int *hi)
+{
+	FILE *fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	char line[64];
+	long first = 32768;
+
+	if (fp != NULL) {
+		if (fgets(line, sizeof(line), fp) != NULL)
+			first = strtol(line, NULL, 10);
+		fclose(fp);
+	}
+	*lo = 10000;
+	*hi = first > 0 && first <= 65536 ? (int)first - 1 : 32767;
+	return *hi - *lo >= 1000;
+}
+
+/* One port, not yet in ports[0..n), held open by the returned fd. */
+static int
+pick(int *ports, size_t n, unsigned *seed)
+{
+	int lo, hi, port, tries, fd;
+	size_t i;
+
+	if (!quiet_range(&lo, &hi))
+		return bind_port(0, &ports[n]);
+	for (tries = 0; tries < 500; tries++) {
+		port = lo + rand_r(seed) % (hi - lo + 1);
+		for (i = 0; i < n && ports[i] != port; i++)
+			;
+		if (i == n && (fd = bind_port(port, &ports[n])) != -1)
+			return fd;
+	}
+	return -1;
 }
 
 int
@@ -153,6 +198,7 @@ bgproc_free_port(void)
 int
 bgproc_free_ports(int *ports, size_t n)
 {
+	unsigned seed = (unsigned)clock_mono_ms() ^ (unsigned)getpid() << 16;
 	int fds[16];
 	size_t i, got;
 	int rc = 0;
@@ -160,7 +206,7 @@ bgproc_free_ports(int *ports, size_t n)
 	if (n > 16)
 		return -1;
 	for (got = 0; got < n; got++)
-		if ((fds[got] = bind_any(&ports[got])) == -1) {
+		if ((fds[got] = pick(ports, got, &seed)) == -1) {
 			rc = -1;
 			break;
 		}

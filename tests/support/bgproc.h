@@ -45,12 +45,16 @@ enum cr_err bgproc_read_line(struct bgproc *p, char *line, size_t cap,
  */
 void bgproc_stop(struct bgproc *p);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+/*
+ * A TCP port on 127.0.0.1 that was free a moment ago, or -1. It is chosen
+ * below the kernel's ephemeral range, so no outgoing connection can take
+ * it before a child binds it.
+ */
 int bgproc_free_port(void);
 
 /*
- * n distinct such ports (all held open while choosing, so the kernel
- * cannot hand one out twice). Returns 0, or -1 if it could not.
+ * n distinct such ports (all held open while choosing). Returns 0, or -1
+ * if it could not.
  */
 int bgproc_free_ports(int *ports, size_t n);
 
