@@ -266,6 +266,21 @@ out:
 	return err;
 }
 
+/*
+ * SSL_set_tlsext_host_name() is a macro that casts its argument to void *,
+ * so a const name cannot be passed without dropping the qualifier; OpenSSL
+ * copies the name, so a short-lived copy of ours is enough.
+ */
+static int
+set_sni(SSL *ssl, const char *name)
+{
+	char *copy = xstrdup(name);
+	int rc = (int)SSL_set_tlsext_host_name(ssl, copy);
+
+	free(copy);
+	return rc;
+}
+
 /* SNI for names only; the certificate must name host (DNS or IP SAN). */
 static enum cr_err
 ssl_new(struct tlsc *c, const struct tlsc_opts *o, struct tlsc_diag *d)
@@ -278,7 +293,7 @@ ssl_new(struct tlsc *c, const struct tlsc_opts *o, struct tlsc_diag *d)
 	    SSL_set_fd(c->ssl, c->fd) != 1)
 		return fail(d, CR_ERR_TLS, "TLS session: %s",
 		    ssl_reason(why, sizeof(why)));
-	if (!ip && SSL_set_tlsext_host_name(c->ssl, name) != 1)
+	if (!ip && set_sni(c->ssl, name) != 1)
 		return fail(d, CR_ERR_TLS, "server name '%s': %s", name,
 		    ssl_reason(why, sizeof(why)));
 	if (o->insecure)
