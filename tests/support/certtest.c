@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certinfo.h"
 #include "cu_run.h"
 #include "fileio.h"
 #include "run.h"
@@ -15,6 +16,41 @@
 #ifndef CR_BIN_DIR
 #error "CR_BIN_DIR must name the directory of certroll-pkigen"
 #endif
+
+static struct strv made; /* directories ct_tmpdir() made */
+
+static void
+remove_made(void)
+{
+	const char **argv = xcalloc(made.n + 4, sizeof(*argv));
+	size_t i;
+
+	argv[0] = "rm";
+	argv[1] = "-rf";
+	argv[2] = "--";
+	for (i = 0; i < made.n; i++)
+		argv[3 + i] = made.v[i];
+	if (made.n > 0 && ct_run(argv, NULL) != 0)
+		fprintf(stderr, "could not remove the test directories\n");
+	free(argv);
+	strv_clear(&made);
+}
+
+const char *
+ct_tmpdir(void)
+{
+	const char *dir = cu_tmpdir();
+	const char *keep = getenv("CR_TEST_KEEP");
+
+	if (keep != NULL && *keep != '\0')
+		return dir;
+	if (made.n == 0 && atexit(remove_made) != 0) {
+		perror("atexit");
+		exit(2);
+	}
+	strv_push(&made, dir);
+	return dir;
+}
 
 int
 ct_run(const char *const *argv, struct buf *out)
@@ -223,7 +259,7 @@ ct_tree_make(struct ct_tree *t, const char *ca_alg, const char *const *extra)
 		"cp1", "--ip", "10.0.0.1", "--key-pool", ct_key_pool() };
 	size_t n = 11;
 
-	t->dir = xstrdup(cu_tmpdir());
+	t->dir = xstrdup(ct_tmpdir());
 	t->ca = ct_path(t->dir, "ca");
 	t->kdir = ct_path(t->dir, "kubernetes");
 	t->kubelet = ct_path(t->dir, "kubelet");

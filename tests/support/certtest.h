@@ -13,6 +13,13 @@
 #include "ydoc.h"
 
 /*
+ * A fresh private temporary directory (cu_tmpdir()) that is removed with
+ * everything in it when the test program exits, unless CR_TEST_KEEP is
+ * set in the environment. Static storage, valid until the next call.
+ */
+const char *ct_tmpdir(void);
+
+/*
  * Runs argv (NULL-terminated) with a 120 s deadline, standard output into
  * out when not NULL (appended). Returns the exit status, or -1 when it was
  * killed or timed out.

@@ -42,7 +42,7 @@ static const struct {
 static char *
 make_node(void)
 {
-	char *kdir = ct_path(cu_tmpdir(), "kubernetes"), *p, *text;
+	char *kdir = ct_path(ct_tmpdir(), "kubernetes"), *p, *text;
 	size_t i;
 
 	for (i = 0; i < NFILES; i++) {
@@ -80,7 +80,7 @@ backup(const char *kdir, const char *root, time_t now, unsigned keep,
 static void
 test_backup_layout(void)
 {
-	char *kdir = make_node(), *root = ct_path(cu_tmpdir(), "backups");
+	char *kdir = make_node(), *root = ct_path(ct_tmpdir(), "backups");
 	struct agent_backup_result r;
 	const char *sum[] = { "sha256sum", "--quiet", "-c", "MANIFEST.sha256",
 		NULL };
@@ -148,7 +148,7 @@ count_backups(const char *root)
 static void
 test_keep_prunes_oldest(void)
 {
-	char *kdir = make_node(), *root = ct_path(cu_tmpdir(), "backups");
+	char *kdir = make_node(), *root = ct_path(ct_tmpdir(), "backups");
 	char *keep_paths[4], *foreign = ct_path(root, "operator-notes");
 	struct agent_backup_result r;
 	size_t i;
@@ -185,7 +185,7 @@ test_keep_prunes_oldest(void)
 static void
 test_refuses_without_space(void)
 {
-	char *kdir = make_node(), *root = ct_path(cu_tmpdir(), "backups");
+	char *kdir = make_node(), *root = ct_path(ct_tmpdir(), "backups");
 	struct agent_backup_opts o;
 	struct agent_backup_result r;
 
@@ -208,7 +208,7 @@ test_refuses_without_space(void)
 static char *
 snapshot(const char *kdir)
 {
-	char *copy = ct_path(cu_tmpdir(), "copy"), *a, *b, *text;
+	char *copy = ct_path(ct_tmpdir(), "copy"), *a, *b, *text;
 	size_t i;
 
 	for (i = 0; i < NFILES; i++) {
@@ -243,7 +243,7 @@ same_as(const char *kdir, const char *copy)
 static void
 test_restore_brings_back(void)
 {
-	char *kdir = make_node(), *root = ct_path(cu_tmpdir(), "backups");
+	char *kdir = make_node(), *root = ct_path(ct_tmpdir(), "backups");
 	char *copy = snapshot(kdir), *p;
 	struct agent_backup_result r;
 	struct agent_restore_result rr;
@@ -374,7 +374,7 @@ test_restore_refuses_tampered(void)
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		kdir = make_node();
-		root = ct_path(cu_tmpdir(), "backups");
+		root = ct_path(ct_tmpdir(), "backups");
 		backup(kdir, root, 1795870800, 5, &r);
 		p = ct_path(kdir, "pki/apiserver.crt");
 		ct_write(p, "renewed\n");
@@ -398,7 +398,7 @@ test_restore_refuses_tampered(void)
 static void
 test_resolve_and_json(void)
 {
-	char *kdir = make_node(), *root = ct_path(cu_tmpdir(), "backups");
+	char *kdir = make_node(), *root = ct_path(ct_tmpdir(), "backups");
 	struct agent_backup_result r1, r2;
 	char *path = NULL, *incomplete = ct_path(root, "20991231T000000Z-zz");
 	json_object *j;

@@ -48,7 +48,7 @@ test_file_check_frequency(void)
 		{ "malformed: default", "fileCheckFrequency: soon\n", 20000 },
 		{ "not yaml: default", "fileCheckFrequency: [\n", 20000 },
 	};
-	const char *dir = cu_tmpdir();
+	const char *dir = ct_tmpdir();
 	char *conf = ct_path(dir, "config.yaml");
 	struct agent_facts f;
 	size_t i;
@@ -73,7 +73,7 @@ test_manifests_and_leftovers(void)
 		"certroll-held/kube-apiserver.yaml",
 		"pki/ca.crt.certroll-x1y2z3", "admin.conf.certroll-q9w8e7",
 		"pki/sa.key", NULL };
-	const char *dir = cu_tmpdir();
+	const char *dir = ct_tmpdir();
 	struct agent_facts f;
 	char *path;
 	size_t i;
@@ -137,7 +137,7 @@ test_etcd_location(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(etcd_rows) / sizeof(etcd_rows[0]); i++) {
-		const char *dir = cu_tmpdir();
+		const char *dir = ct_tmpdir();
 		char *config = NULL;
 
 		if (etcd_rows[i].etcd_dir) {
@@ -187,7 +187,7 @@ test_kubeadm_version_and_json(void)
 
 	setenv("KUBEADM_STANDIN_VERSION", "v1.30.4", 1);
 	memset(&o, 0, sizeof(o));
-	o.kubernetes_dir = cu_tmpdir();
+	o.kubernetes_dir = ct_tmpdir();
 	o.kubelet_dir = o.kubernetes_dir;
 	o.kubeadm = STANDIN;
 	super = ct_path(o.kubernetes_dir, "super-admin.conf");
@@ -221,7 +221,7 @@ test_facts_table(void)
 		"\nsuper-admin.conf      not expected on this node\n",
 		"\nleftovers             certroll-held/etcd.yaml\n",
 	};
-	const char *dir = cu_tmpdir();
+	const char *dir = ct_tmpdir();
 	struct buf out = BUF_INIT;
 	struct agent_facts f;
 	char *p;

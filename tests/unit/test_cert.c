@@ -114,7 +114,7 @@ test_key_formats(void)
 	char *text;
 	size_t i;
 
-	make_keys(cu_tmpdir(), &k);
+	make_keys(ct_tmpdir(), &k);
 	const struct {
 		const char *path, *header;
 		enum cr_err load, alg_err;
@@ -166,7 +166,7 @@ cli_pki(struct cli_pki *p)
 {
 	char *csr, *ext;
 
-	p->dir = xstrdup(cu_tmpdir());
+	p->dir = xstrdup(ct_tmpdir());
 	p->ca_crt = ct_path(p->dir, "ca.crt");
 	p->ca_key = ct_path(p->dir, "ca.key");
 	p->leaf_crt = ct_path(p->dir, "leaf.crt");
@@ -608,7 +608,7 @@ test_issue_accepted_by_openssl(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		issue_one(cu_tmpdir(), &rows[i]);
+		issue_one(ct_tmpdir(), &rows[i]);
 }
 
 static void
@@ -674,7 +674,7 @@ test_pem_forms(void)
 		EVP_PKEY_free(key);
 	}
 	/* The kubelet's rotated file holds the certificate and the key. */
-	make_ca(cu_tmpdir(), CERT_KEY_ECDSA_P256, &x, &key);
+	make_ca(ct_tmpdir(), CERT_KEY_ECDSA_P256, &x, &key);
 	CU_ASSERT_FATAL(cert_to_pem(x, &both) == CR_OK);
 	CU_ASSERT_FATAL(cert_key_to_pem(key, &both) == CR_OK);
 	CU_ASSERT_FATAL(cert_parse(both.data, both.len, &xback) == CR_OK);

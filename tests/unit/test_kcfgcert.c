@@ -21,7 +21,7 @@
 static char *
 make_node(const char *extra)
 {
-	char *dir = xstrdup(cu_tmpdir());
+	char *dir = xstrdup(ct_tmpdir());
 	char *ca = ct_path(dir, "ca"), *kdir = ct_path(dir, "kubernetes");
 	char *kubelet = ct_path(dir, "kubelet");
 
@@ -125,7 +125,7 @@ cert_and_key(void)
 static void
 test_relative_reference(void)
 {
-	const char *dir = cu_tmpdir();
+	const char *dir = ct_tmpdir();
 	char *conf = ct_path(dir, "etc/rel.conf");
 	char *pem = ct_path(dir, "etc/certs/client.pem");
 	char *text = cert_and_key();
@@ -153,7 +153,7 @@ test_relative_reference(void)
 static void
 test_remapped_reference(void)
 {
-	const char *dir = cu_tmpdir();
+	const char *dir = ct_tmpdir();
 	char *conf = ct_path(dir, "kubelet.conf");
 	char *moved = ct_path(dir, "elsewhere");
 	char *target = ct_path(moved, "pki/c.pem");
@@ -248,7 +248,7 @@ static const struct {
 static void
 test_rejects_malformed(void)
 {
-	const char *dir = cu_tmpdir();
+	const char *dir = ct_tmpdir();
 	char *path = ct_path(dir, "k.conf");
 	struct kcfgcert *kc;
 	struct ydoc_diag diag;
