@@ -110,6 +110,14 @@ keygen(const char *path)
 		exit(2);
 }
 
+/*
+ * Sessions get HOME set to the fixture's directory: a remote command runs
+ * through the user's login shell, and Debian's bash reads ~/.bashrc when
+ * sshd starts it. The invoking user's startup files are no part of the
+ * test: on this machine root's runs `pyenv init`, which waits up to 60 s
+ * for a lock file that a session killed mid-startup (as the tests do)
+ * leaves behind, so every later command "timed out".
+ */
 static void
 write_config(struct sshd_fixture *f)
 {
@@ -121,8 +129,9 @@ write_config(struct sshd_fixture *f)
 	    "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
 	    "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
 	    "PermitRootLogin prohibit-password\n"
-	    "Subsystem sftp /usr/lib/openssh/sftp-server\n",
-	    f->addr, f->port, f->dir, f->dir, f->authorized);
+	    "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+	    "SetEnv HOME=%s\n",
+	    f->addr, f->port, f->dir, f->dir, f->authorized, f->dir);
 	snprintf(path, sizeof(path), "%s/sshd_config", f->dir);
 	sshd_fixture_write(path, text, 0644);
 }

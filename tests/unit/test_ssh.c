@@ -77,7 +77,7 @@ test_exec_rows(void)
 		{ "echo", { "echo", "a", "b=c", "/x:y,z+@%-", NULL }, CR_OK,
 		    "a b=c /x:y,z+@%-\n", 0 },
 		{ "false", { "false", NULL }, CR_ERR_SUBPROC, "", 1 },
-		{ "exit3", { "sh", "-c", "exit", NULL }, CR_OK, "", 0 },
+		{ "sh_exit", { "sh", "-c", "exit", NULL }, CR_OK, "", 0 },
 		{ "semicolon", { "echo", "a;id", NULL }, CR_ERR_CONFIG, "",
 		    -1 },
 		{ "dollar", { "echo", "$(id)", NULL }, CR_ERR_CONFIG, "", -1 },
@@ -102,6 +102,26 @@ test_exec_rows(void)
 		CU_ASSERT_CASE(r.exit_status == rows[i].status, rows[i].name);
 		ssh_result_clear(&r);
 	}
+	ssh_close(s);
+}
+
+/*
+ * Sessions must not run the invoking user's shell startup files
+ * (sshd_fixture.c): a ~/.bashrc that blocks made every exec time out.
+ */
+static void
+test_exec_hermetic_home(void)
+{
+	const char *argv[] = { "printenv", "HOME", NULL };
+	struct ssh_session *s = session(0);
+	struct ssh_result r = SSH_RESULT_INIT;
+	char want[300];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	snprintf(want, sizeof(want), "%s\n", fx.dir);
+	CU_ASSERT_EQUAL(ssh_exec(s, argv, &r, clock_deadline_ms(10000)), CR_OK);
+	CU_ASSERT_STRING_EQUAL(buf_cstr(&r.out), want);
+	ssh_result_clear(&r);
 	ssh_close(s);
 }
 
@@ -387,7 +407,9 @@ test_auth_agent(void)
 
 	snprintf(sock, sizeof(sock), "%s/agent.sock", fx.dir);
 	snprintf(askpass, sizeof(askpass), "%s/askpass", fx.dir);
-	snprintf(locked, sizeof(locked), "%s/id_locked", fx.dir);
+	snprintf(locked, sizeof(locked), "%s/id_agent_locked", fx.dir);
+	make_key(locked, "ed25519", "secret-pass");
+	authorize(locked);
 	sshd_fixture_write(askpass, "#!/bin/sh\necho secret-pass\n", 0700);
 	if ((agent = fork()) == 0) {
 		execlp("ssh-agent", "ssh-agent", "-D", "-a", sock,
@@ -454,10 +476,9 @@ test_parallel_bounded(void)
 
 static CU_TestInfo tests[] = {
 	{ "exec_rows", test_exec_rows },
+	{ "exec_hermetic_home", test_exec_hermetic_home },
 	{ "exec_stderr_and_signal", test_exec_stderr_and_signal },
 	{ "exec_deadline", test_exec_deadline },
-	{ "keepalive_no_false_alarm", test_keepalive_no_false_alarm },
-	{ "node_drops_mid_command", test_node_drops_mid_command },
 	{ "channel_stream", test_channel_stream },
 	{ "sftp_upload", test_sftp_upload },
 	{ "auth_rows", test_auth_rows },
@@ -466,8 +487,20 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/*
+ * Slow by nature: they wait out keepalive intervals (seconds each). CTest
+ * runs them as slow.ssh_slow (CR_TEST_FILTER=ssh_slow), apart from the
+ * fast unit.ssh (CR_TEST_FILTER=ssh).
+ */
+static CU_TestInfo slow_tests[] = {
+	{ "keepalive_no_false_alarm", test_keepalive_no_false_alarm },
+	{ "node_drops_mid_command", test_node_drops_mid_command },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{ .pName = "ssh", .pTests = tests },
+	{ .pName = "ssh_slow", .pTests = slow_tests },
 	CU_SUITE_INFO_NULL,
 };
 
