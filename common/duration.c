@@ -138,14 +138,14 @@ duration_short_human(int64_t secs, char *buf, size_t len)
 		snprintf(buf, len, "%lldy", (long long)(secs / S_PER_Y));
 }
 
-/* "<a><ua>" or "<a><ua><b><ub>" when b is not zero. */
+/* "<a><u[0]>" or "<a><u[0]><b><u[1]>" when b is not zero. */
 static void
-pair(char *buf, size_t len, long long a, char ua, long long b, char ub)
+pair(char *buf, size_t len, long long a, long long b, const char u[2])
 {
 	if (b == 0)
-		snprintf(buf, len, "%lld%c", a, ua);
+		snprintf(buf, len, "%lld%c", a, u[0]);
 	else
-		snprintf(buf, len, "%lld%c%lld%c", a, ua, b, ub);
+		snprintf(buf, len, "%lld%c%lld%c", a, u[0], b, u[1]);
 }
 
 static void
@@ -154,15 +154,15 @@ human_long(int64_t secs, char *buf, size_t len)
 	long long hours = secs / S_PER_H, days = hours / 24;
 
 	if (hours < 8)
-		pair(buf, len, hours, 'h', (secs / S_PER_M) % 60, 'm');
+		pair(buf, len, hours, (secs / S_PER_M) % 60, "hm");
 	else if (hours < 48)
 		snprintf(buf, len, "%lldh", hours);
-	else if (hours < 24 * 8)
-		pair(buf, len, days, 'd', hours % 24, 'h');
-	else if (hours < 24 * 365 * 2)
+	else if (hours < 24LL * 8)
+		pair(buf, len, days, hours % 24, "dh");
+	else if (hours < 24LL * 365 * 2)
 		snprintf(buf, len, "%lldd", days);
-	else if (hours < 24 * 365 * 8)
-		pair(buf, len, days / 365, 'y', days % 365, 'd');
+	else if (hours < 24LL * 365 * 8)
+		pair(buf, len, days / 365, days % 365, "yd");
 	else
 		snprintf(buf, len, "%lldy", days / 365);
 }
@@ -179,8 +179,8 @@ duration_human(int64_t secs, char *buf, size_t len)
 	else if (secs < 2 * S_PER_M)
 		snprintf(buf, len, "%llds", (long long)secs);
 	else if (minutes < 10)
-		pair(buf, len, minutes, 'm', secs % 60, 's');
-	else if (minutes < 60 * 3)
+		pair(buf, len, minutes, secs % 60, "ms");
+	else if (minutes < 60LL * 3)
 		snprintf(buf, len, "%lldm", minutes);
 	else
 		human_long(secs, buf, len);

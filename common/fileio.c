@@ -126,10 +126,8 @@ file_write_atomic(const char *path, const void *data, size_t len, int mode)
 		goto fail_fd;
 	if (write_all(fd, data, len) == -1 || fsync(fd) == -1)
 		goto fail_fd;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail_unlink;
-	}
+	if (close(fd) == -1)
+		goto fail_unlink; /* closed all the same */
 	if (rename(tmp, path) == -1)
 		goto fail_unlink;
 	free(tmp);

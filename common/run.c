@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-#define RUN_DEFAULT_MAX   (1024 * 1024)
+#define RUN_DEFAULT_MAX   ((size_t)1024 * 1024)
 #define RUN_KILL_GRACE_MS 1000
 
 struct pipes {
@@ -95,8 +95,9 @@ build_env(const char *const *extra)
 	for (i = 0; i < n; i++)
 		if (!overridden(environ[i], extra))
 			env[k++] = environ[i];
-	for (i = 0; i < m; i++)
-		env[k++] = (char *)(uintptr_t)extra[i];
+	/* posix_spawn() wants char *const[]; the strings are not written. */
+	if (m > 0)
+		memcpy(&env[k], extra, m * sizeof(*env));
 	return env;
 }
 
@@ -105,9 +106,19 @@ spawn(struct run_cmd *c, struct pipes *p, pid_t *pidp)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	char **env = build_env(c->env);
-	char *const *argv = (char *const *)(uintptr_t)c->argv;
+	char **env = build_env(c->env), **argv;
+	size_t n = 0;
 	int rc;
+
+	while (c->argv[n] != NULL)
+		n++;
+	if (n == 0) {
+		free(env);
+		return EINVAL;
+	}
+	/* A copy of the pointers in the type posix_spawn() wants. */
+	argv = xcalloc(n + 1, sizeof(*argv));
+	memcpy(argv, c->argv, n * sizeof(*argv));
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
@@ -121,10 +132,11 @@ spawn(struct run_cmd *c, struct pipes *p, pid_t *pidp)
 	/* Its own process group, so a deadline can stop the whole tree. */
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(pidp, c->argv[0], &fa, &attr, argv, env);
+	rc = posix_spawnp(pidp, argv[0], &fa, &attr, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	free(env);
+	free(argv);
 	return rc;
 }
 
@@ -170,35 +182,41 @@ feed_input(struct run_cmd *c, int *fd, size_t *off)
 		close_fd(fd);
 }
 
+/* One poll() round: returns false when the deadline passed or poll
+ * failed. */
+static bool
+pump_once(struct run_cmd *c, struct pipes *p, int64_t deadline, size_t *off)
+{
+	struct pollfd pfd[3];
+	int timeout = clock_remaining_ms(deadline);
+
+	if (deadline != 0 && timeout == 0)
+		return false;
+	pfd[0] = (struct pollfd){ .fd = p->out[0], .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = p->err[0], .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = p->in[1], .events = POLLOUT };
+	if (poll(pfd, 3, deadline == 0 ? -1 : timeout) == -1)
+		return errno == EINTR;
+	if (pfd[0].revents != 0)
+		drain_fd(c, &p->out[0], &c->out);
+	if (pfd[1].revents != 0)
+		drain_fd(c, &p->err[0], &c->err);
+	if (pfd[2].revents != 0)
+		feed_input(c, &p->in[1], off);
+	return true;
+}
+
 /* Moves data until both outputs hit EOF or the deadline passes. */
 static bool
 pump(struct run_cmd *c, struct pipes *p, int64_t deadline)
 {
-	struct pollfd pfd[3];
 	size_t off = 0;
-	int timeout;
 
 	if (p->in[1] != -1 && c->in_len == 0)
 		close_fd(&p->in[1]);
-	while (p->out[0] != -1 || p->err[0] != -1) {
-		pfd[0] = (struct pollfd){ .fd = p->out[0], .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = p->err[0], .events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = p->in[1], .events = POLLOUT };
-		timeout = clock_remaining_ms(deadline);
-		if (deadline != 0 && timeout == 0)
+	while (p->out[0] != -1 || p->err[0] != -1)
+		if (!pump_once(c, p, deadline, &off))
 			return false;
-		if (poll(pfd, 3, deadline == 0 ? -1 : timeout) == -1) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		if (pfd[0].revents != 0)
-			drain_fd(c, &p->out[0], &c->out);
-		if (pfd[1].revents != 0)
-			drain_fd(c, &p->err[0], &c->err);
-		if (pfd[2].revents != 0)
-			feed_input(c, &p->in[1], &off);
-	}
 	return true;
 }
 

@@ -63,8 +63,8 @@ timefmt_timegm(const struct tm *tm)
 	int64_t days = days_from_civil((int64_t)tm->tm_year + 1900,
 	    (unsigned)tm->tm_mon + 1, (unsigned)tm->tm_mday);
 
-	return (time_t)(days * 86400 + tm->tm_hour * 3600 + tm->tm_min * 60 +
-	    tm->tm_sec);
+	return (time_t)(days * 86400 + (int64_t)tm->tm_hour * 3600 +
+	    (int64_t)tm->tm_min * 60 + tm->tm_sec);
 }
 
 static int
