@@ -12,9 +12,6 @@
  * root, and READ_FILE serves only kubeconfigs and certificates (never
  * keys) under a kubernetes directory of this session.
  */
-/* realpath(3) is XSI; the build defines only _POSIX_C_SOURCE. */
-#define _XOPEN_SOURCE 700
-
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -36,7 +33,7 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-#define SERVE_IO_MS (60 * 1000)
+#define SERVE_IO_MS (60LL * 1000)
 
 /* --- Path confinement ------------------------------------------------ */
 
@@ -168,6 +165,8 @@ self_sha256(char out[65])
 static json_object *
 my_hello(void)
 {
+	static char program[] = PROTO_PROGRAM_AGENT;
+	static char version[] = CERTROLL_VERSION;
 	static const char *const caps[] = { PROTO_CAP_INSPECT, PROTO_CAP_BACKUP,
 		PROTO_CAP_SNAPSHOT, PROTO_CAP_RENEW, PROTO_CAP_VERIFY,
 		PROTO_CAP_RESTART, PROTO_CAP_HEALTH, PROTO_CAP_ROLLBACK,
@@ -184,8 +183,8 @@ my_hello(void)
 		snprintf(host, sizeof(host), "unknown");
 	host[sizeof(host) - 1] = '\0';
 	h.protocol = PROTO_VERSION;
-	h.program = (char *)(uintptr_t)PROTO_PROGRAM_AGENT;
-	h.version = (char *)(uintptr_t)CERTROLL_VERSION;
+	h.program = program;
+	h.version = version;
 	h.agent_sha256 = sha;
 	h.node = host;
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
@@ -226,13 +225,15 @@ serve_progress(void *arg, const char *phase, const char *message)
 	struct serve *s = arg;
 	struct proto_progress p;
 
-	p.phase = (char *)(uintptr_t)phase;
-	p.message = (char *)(uintptr_t)message;
+	p.phase = xstrdup(phase);
+	p.message = xstrdup(message);
 	p.percent = -1;
 	if (s->req != NULL &&
 	    proto_reply_progress(s->conn, s->req, &p,
 		clock_deadline_ms(SERVE_IO_MS)) != CR_OK)
 		log_debug("progress not delivered");
+	free(p.phase);
+	free(p.message);
 }
 
 /* Serves one request frame; false when the session must end. */
@@ -251,7 +252,7 @@ serve_one(struct serve *s, const struct proto_frame *f)
 			   clock_deadline_ms(SERVE_IO_MS)) == CR_OK;
 	}
 	s->req = &f->hdr;
-	err = serve_dispatch(s, f->hdr.type, f->body, &reply, why, sizeof(why));
+	err = serve_dispatch(s, f, &reply, why, sizeof(why));
 	s->req = NULL;
 	s->state = proto_next_state(s->state, f->hdr.type, err == CR_OK);
 	if (err == CR_OK)

@@ -24,11 +24,11 @@ struct serve {
 };
 
 /*
- * Serves request type with its body: decodes it, runs the capability and
+ * Serves the request frame f: decodes its body, runs the capability and
  * encodes the reply into *replyp (owned by the caller). On failure returns
  * the code with what went wrong (and what to do) in why.
  */
-enum cr_err serve_dispatch(struct serve *s, uint16_t type, json_object *body,
+enum cr_err serve_dispatch(struct serve *s, const struct proto_frame *f,
     json_object **replyp, char *why, size_t len) CR_MUST_CHECK;
 
 /* Confinement checks; CR_ERR_STATE with why when refused. */

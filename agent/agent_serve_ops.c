@@ -22,6 +22,20 @@
 typedef enum cr_err (
     *handler_fn)(struct serve *, json_object *, json_object **, char *, size_t);
 
+/*
+ * The proto structs hold char * because their decoders fill them with
+ * copies; their encoders only read. This hands a borrowed string to an
+ * encoder without a cast through an integer.
+ */
+static char *
+borrow(const char *s)
+{
+	char *p;
+
+	memcpy(&p, &s, sizeof(p));
+	return p;
+}
+
 static const char *
 hostname(char *buf, size_t len)
 {
@@ -159,8 +173,8 @@ h_snapshot(struct serve *s, json_object *body, json_object **replyp, char *why,
 		o.progress_arg = s;
 		if ((err = agent_snapshot(&o, &res)) == CR_OK) {
 			memset(&rep, 0, sizeof(rep));
-			rep.path = (char *)(uintptr_t)jv_str(res, "file");
-			rep.sha256 = (char *)(uintptr_t)jv_str(res, "sha256");
+			rep.path = borrow(jv_str(res, "file"));
+			rep.sha256 = borrow(jv_str(res, "sha256"));
 			rep.bytes = jv_int(res, "size", &v) ? v : 0;
 			rep.revision = jv_int(res, "revision", &v) ? v : 0;
 			*replyp = proto_snapshot_rep_encode(&rep);
@@ -201,7 +215,7 @@ renew_reply(const struct agent_renew_result *r)
 	size_t i;
 
 	memset(&rep, 0, sizeof(rep));
-	rep.backup = r->backup != NULL ? r->backup : (char *)(uintptr_t) "";
+	rep.backup = r->backup != NULL ? r->backup : borrow("");
 	rep.nrenewed = r->nrenewed;
 	rep.renewed = xcalloc(r->nrenewed + 1, sizeof(*rep.renewed));
 	for (i = 0; i < r->nrenewed; i++) {
@@ -357,12 +371,22 @@ h_verify(struct serve *s, json_object *body, json_object **replyp, char *why,
 
 /* --- RESTART, HEALTH, ROLLBACK --------------------------------------- */
 
+/* The string at key of row, or dflt when absent; borrowed for encoders. */
+static char *
+field(json_object *row, const char *key, const char *dflt)
+{
+	const char *v = jv_str(row, key);
+
+	return borrow(v != NULL ? v : dflt);
+}
+
 /* Maps agent_restart()'s result onto the RESTART_REP struct (borrowing
  * its strings; free rep->components only). */
 static void
 restart_rep_from(json_object *res, struct proto_restart_rep *rep)
 {
 	json_object *rows = jv_arr(res, "components"), *row;
+	struct proto_restart_result *c;
 	const char *st;
 	size_t i, n = rows != NULL ? json_object_array_length(rows) : 0;
 
@@ -373,19 +397,12 @@ restart_rep_from(json_object *res, struct proto_restart_rep *rep)
 		st = jv_str(row, "status");
 		if (st != NULL && strcmp(st, "skipped") == 0)
 			continue;
-		rep->components[rep->ncomponents].name =
-		    (char *)(uintptr_t)(jv_str(row, "component") != NULL ?
-			    jv_str(row, "component") :
-			    "?");
-		rep->components[rep->ncomponents].ok = st != NULL &&
-		    strcmp(st, "restarted") == 0;
-		(void)jv_int(row, "down_ms",
-		    &rep->components[rep->ncomponents].down_ms);
-		(void)jv_int(row, "up_ms",
-		    &rep->components[rep->ncomponents].up_ms);
-		rep->components[rep->ncomponents].message = (char *)(uintptr_t)
-		    jv_str(row, "message");
-		rep->ncomponents++;
+		c = &rep->components[rep->ncomponents++];
+		c->name = field(row, "component", "?");
+		c->ok = st != NULL && strcmp(st, "restarted") == 0;
+		(void)jv_int(row, "down_ms", &c->down_ms);
+		(void)jv_int(row, "up_ms", &c->up_ms);
+		c->message = borrow(jv_str(row, "message"));
 	}
 }
 
@@ -402,21 +419,12 @@ health_rep_from(json_object *res, struct proto_health_rep *rep)
 	for (i = 0; i < n; i++) {
 		row = json_object_array_get_idx(rows, i);
 		c = &rep->checks[rep->nchecks++];
-		c->component = (char *)(uintptr_t)(jv_str(row, "component") !=
-			    NULL ?
-			jv_str(row, "component") :
-			"?");
-		c->check = (char *)(uintptr_t)(jv_str(row, "check") != NULL ?
-			jv_str(row, "check") :
-			"?");
+		c->component = field(row, "component", "?");
+		c->check = field(row, "check", "?");
 		c->ok = jv_bool(row, "ok") || jv_bool(row, "skipped");
-		c->message = (char *)(uintptr_t)(jv_str(row, "message") !=
-			    NULL ?
-			jv_str(row, "message") :
-			"");
-		c->served_serial = (char *)(uintptr_t)jv_str(row,
-		    "served_serial");
-		c->disk_serial = (char *)(uintptr_t)jv_str(row, "disk_serial");
+		c->message = field(row, "message", "");
+		c->served_serial = borrow(jv_str(row, "served_serial"));
+		c->disk_serial = borrow(jv_str(row, "disk_serial"));
 	}
 }
 
@@ -611,15 +619,15 @@ static const struct {
 };
 
 enum cr_err
-serve_dispatch(struct serve *s, uint16_t type, json_object *body,
+serve_dispatch(struct serve *s, const struct proto_frame *f,
     json_object **replyp, char *why, size_t len)
 {
 	size_t i;
 
 	*replyp = NULL;
 	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == type)
-			return handlers[i].run(s, body, replyp, why, len);
-	snprintf(why, len, "%s is not a request", proto_type_name(type));
+		if (handlers[i].type == f->hdr.type)
+			return handlers[i].run(s, f->body, replyp, why, len);
+	snprintf(why, len, "%s is not a request", proto_type_name(f->hdr.type));
 	return CR_ERR_PROTO;
 }

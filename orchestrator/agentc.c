@@ -4,17 +4,23 @@
 
 #include "log.h"
 
-typedef enum cr_err (*decode_fn)(json_object *, void *, char *, size_t);
+/* What one request expects back: its type, the reply's decoder, where to. */
+struct expect {
+	uint16_t type;
+	enum cr_err (*decode)(json_object *, void *, char *, size_t);
+	void *rep;
+};
 
 /*
- * Sends one request (req is released here), decodes the reply into rep
- * with decode, and logs a failure once with the node's name. Bodies are
- * wiped before release: READ_FILE replies carry key material.
+ * Sends one request (req is released here), decodes the reply as e says,
+ * and logs a failure once with the node's name. Bodies are wiped before
+ * release: READ_FILE replies carry key material.
  */
 static enum cr_err
-call(struct proto_conn *c, const char *node, uint16_t type, json_object *req,
-    int64_t deadline, decode_fn decode, void *rep)
+call(struct proto_conn *c, const char *node, json_object *req, int64_t deadline,
+    const struct expect *e)
 {
+	uint16_t type = e->type;
 	json_object *body = NULL;
 	char why[PROTO_WHY_MAX];
 	enum cr_err err = proto_call(c, type, req, deadline, &body);
@@ -26,7 +32,7 @@ call(struct proto_conn *c, const char *node, uint16_t type, json_object *req,
 						      cr_strerror(err));
 		return err;
 	}
-	err = decode(body, rep, why, sizeof(why));
+	err = e->decode(body, e->rep, why, sizeof(why));
 	proto_body_wipe(body);
 	json_object_put(body);
 	if (err != CR_OK)
@@ -52,9 +58,10 @@ agentc_inspect(struct proto_conn *c, const char *node,
     const struct proto_inspect_req *req, int64_t deadline,
     struct proto_inspect_rep *rep)
 {
+	struct expect e = { PROTO_INSPECT_REQ, dec_inspect, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_INSPECT_REQ, proto_inspect_req_encode(req),
-	    deadline, dec_inspect, rep);
+	return call(c, node, proto_inspect_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -68,9 +75,10 @@ agentc_backup(struct proto_conn *c, const char *node,
     const struct proto_backup_req *req, int64_t deadline,
     struct proto_backup_rep *rep)
 {
+	struct expect e = { PROTO_BACKUP_REQ, dec_backup, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_BACKUP_REQ, proto_backup_req_encode(req),
-	    deadline, dec_backup, rep);
+	return call(c, node, proto_backup_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -84,9 +92,10 @@ agentc_snapshot(struct proto_conn *c, const char *node,
     const struct proto_snapshot_req *req, int64_t deadline,
     struct proto_snapshot_rep *rep)
 {
+	struct expect e = { PROTO_SNAPSHOT_REQ, dec_snapshot, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_SNAPSHOT_REQ, proto_snapshot_req_encode(req),
-	    deadline, dec_snapshot, rep);
+	return call(c, node, proto_snapshot_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -100,9 +109,10 @@ agentc_renew(struct proto_conn *c, const char *node,
     const struct proto_renew_req *req, int64_t deadline,
     struct proto_renew_rep *rep)
 {
+	struct expect e = { PROTO_RENEW_REQ, dec_renew, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_RENEW_REQ, proto_renew_req_encode(req),
-	    deadline, dec_renew, rep);
+	return call(c, node, proto_renew_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -116,9 +126,10 @@ agentc_verify(struct proto_conn *c, const char *node,
     const struct proto_verify_req *req, int64_t deadline,
     struct proto_verify_rep *rep)
 {
+	struct expect e = { PROTO_VERIFY_REQ, dec_verify, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_VERIFY_REQ, proto_verify_req_encode(req),
-	    deadline, dec_verify, rep);
+	return call(c, node, proto_verify_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -132,9 +143,10 @@ agentc_restart(struct proto_conn *c, const char *node,
     const struct proto_restart_req *req, int64_t deadline,
     struct proto_restart_rep *rep)
 {
+	struct expect e = { PROTO_RESTART_REQ, dec_restart, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_RESTART_REQ, proto_restart_req_encode(req),
-	    deadline, dec_restart, rep);
+	return call(c, node, proto_restart_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -148,9 +160,10 @@ agentc_health(struct proto_conn *c, const char *node,
     const struct proto_health_req *req, int64_t deadline,
     struct proto_health_rep *rep)
 {
+	struct expect e = { PROTO_HEALTH_REQ, dec_health, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_HEALTH_REQ, proto_health_req_encode(req),
-	    deadline, dec_health, rep);
+	return call(c, node, proto_health_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -164,9 +177,10 @@ agentc_rollback(struct proto_conn *c, const char *node,
     const struct proto_rollback_req *req, int64_t deadline,
     struct proto_rollback_rep *rep)
 {
+	struct expect e = { PROTO_ROLLBACK_REQ, dec_rollback, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_ROLLBACK_REQ, proto_rollback_req_encode(req),
-	    deadline, dec_rollback, rep);
+	return call(c, node, proto_rollback_req_encode(req), deadline, &e);
 }
 
 static enum cr_err
@@ -180,7 +194,8 @@ agentc_read_file(struct proto_conn *c, const char *node,
     const struct proto_read_file_req *req, int64_t deadline,
     struct proto_read_file_rep *rep)
 {
+	struct expect e = { PROTO_READ_FILE_REQ, dec_read_file, rep };
+
 	memset(rep, 0, sizeof(*rep));
-	return call(c, node, PROTO_READ_FILE_REQ,
-	    proto_read_file_req_encode(req), deadline, dec_read_file, rep);
+	return call(c, node, proto_read_file_req_encode(req), deadline, &e);
 }

@@ -191,37 +191,50 @@ static const struct option resume_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* What the command line fills. */
+struct args {
+	const char *cmd;
+	bool resume;
+	struct ctx_opts *co;
+	struct rollout_opts *ro;
+	const char **journal;
+};
+
+/* One option: CLI_EXIT_OK to go on, -1 after --help, else an exit code. */
+static int
+one_option(const struct args *a, int c, char **argv)
+{
+	int rc;
+
+	if ((rc = ctx_opts_parse(a->co, a->cmd, c, optarg)) != 0 ||
+	    (!a->resume &&
+		(rc = plan_opts_parse(&a->ro->plan, a->cmd, c, optarg)) != 0))
+		return rc < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	if (c == 'h') {
+		(a->resume ? resume_usage : apply_usage)(stdout);
+		return -1;
+	}
+	if (c == ':' || c == '?')
+		return cli_bad_option(a->cmd, c, argv);
+	if ((rc = own_option(a->ro, a->cmd, c, optarg, a->journal)) < 0)
+		return cli_bad_option(a->cmd, '?', argv);
+	return rc;
+}
+
 /* Returns -1 after --help, else an exit code (CLI_EXIT_OK to go on). */
 static int
-parse(int argc, char **argv, const char *cmd, struct ctx_opts *co,
-    struct rollout_opts *ro, const char **journal)
+parse(int argc, char **argv, const struct args *a)
 {
-	bool resume = strcmp(cmd, "resume") == 0;
 	int c, rc;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:yh",
-		    resume ? resume_opts : apply_opts, NULL)) != -1) {
-		if ((rc = ctx_opts_parse(co, cmd, c, optarg)) != 0 ||
-		    (!resume &&
-			(rc = plan_opts_parse(&ro->plan, cmd, c, optarg)) !=
-			    0)) {
-			if (rc < 0)
-				return CLI_EXIT_USAGE;
-			continue;
-		}
-		if (c == 'h') {
-			(resume ? resume_usage : apply_usage)(stdout);
-			return -1;
-		}
-		if (c == ':' || c == '?')
-			return cli_bad_option(cmd, c, argv);
-		if ((rc = own_option(ro, cmd, c, optarg, journal)) !=
-		    CLI_EXIT_OK)
-			return rc < 0 ? cli_bad_option(cmd, '?', argv) : rc;
-	}
+		    a->resume ? resume_opts : apply_opts, NULL)) != -1)
+		if ((rc = one_option(a, c, argv)) != CLI_EXIT_OK)
+			return rc;
 	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+		return cli_usage(a->cmd, "unexpected argument '%s'",
+		    argv[optind]);
 	return CLI_EXIT_OK;
 }
 
@@ -234,9 +247,11 @@ run(int argc, char **argv, const char *cmd)
 	struct ctx c;
 	int rc;
 
+	struct args a = { cmd, strcmp(cmd, "resume") == 0, &co, &ro, &journal };
+
 	ctx_opts_init(&co);
 	rollout_opts_init(&ro);
-	if ((rc = parse(argc, argv, cmd, &co, &ro, &journal)) != CLI_EXIT_OK)
+	if ((rc = parse(argc, argv, &a)) != CLI_EXIT_OK)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	ctx_init(&c, cmd, &co);
 	if (strcmp(cmd, "resume") == 0)

@@ -90,47 +90,57 @@ own(struct recover_opts *o, int c, const char *arg)
 	}
 }
 
-int
-cmd_recover(int argc, char **argv)
+static const struct option opts[] = {
+	CTX_LONG_OPTIONS,
+	{ "yes", no_argument, NULL, 'y' },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "key-algorithm", required_argument, NULL, OPT_KEY_ALGORITHM },
+	{ "validity", required_argument, NULL, OPT_VALIDITY },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 after --help, else an exit code (CLI_EXIT_OK to go on). */
+static int
+parse(int argc, char **argv, struct ctx_opts *co, struct recover_opts *ro)
 {
-	static const struct option opts[] = {
-		CTX_LONG_OPTIONS,
-		{ "yes", no_argument, NULL, 'y' },
-		{ "backend", required_argument, NULL, OPT_BACKEND },
-		{ "key-algorithm", required_argument, NULL, OPT_KEY_ALGORITHM },
-		{ "validity", required_argument, NULL, OPT_VALIDITY },
-		{ "keep", required_argument, NULL, OPT_KEEP },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ctx_opts co;
-	struct recover_opts ro;
-	struct ctx c;
 	int ch, rc;
 
-	ctx_opts_init(&co);
-	recover_opts_init(&ro);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:yh", opts, NULL)) != -1) {
-		if ((rc = ctx_opts_parse(&co, "recover", ch, optarg)) != 0) {
+		if ((rc = ctx_opts_parse(co, "recover", ch, optarg)) != 0) {
 			if (rc < 0)
 				return CLI_EXIT_USAGE;
-			continue;
-		}
-		if (ch == 'h') {
+		} else if (ch == 'h') {
 			usage(stdout);
-			return CLI_EXIT_OK;
-		}
-		if (ch == ':' || ch == '?')
+			return -1;
+		} else if (ch == ':' || ch == '?') {
 			return cli_bad_option("recover", ch, argv);
-		if ((rc = own(&ro, ch, optarg)) != CLI_EXIT_OK)
+		} else if ((rc = own(ro, ch, optarg)) != CLI_EXIT_OK) {
 			return rc < 0 ? cli_bad_option("recover", '?', argv) :
 					rc;
+		}
 	}
 	if (optind < argc)
 		return cli_usage("recover", "unexpected argument '%s'",
 		    argv[optind]);
+	return CLI_EXIT_OK;
+}
+
+int
+cmd_recover(int argc, char **argv)
+{
+	struct ctx_opts co;
+	struct recover_opts ro;
+	struct ctx c;
+	int rc;
+
+	ctx_opts_init(&co);
+	recover_opts_init(&ro);
+	if ((rc = parse(argc, argv, &co, &ro)) != CLI_EXIT_OK)
+		return rc < 0 ? CLI_EXIT_OK : rc;
 	ctx_init(&c, "recover", &co);
 	rc = ctx_load_inventory(&c) == CR_OK ? recover_run(&c, &ro) :
 					       CLI_EXIT_USAGE;

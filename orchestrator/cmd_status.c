@@ -164,13 +164,12 @@ show(struct ctx *c, const char *journal, bool json)
 {
 	char *path = NULL, why[128];
 	struct runlog *r = NULL;
-	enum cr_err err;
 	int rc;
 
 	if (journal != NULL) {
 		path = strdup(journal);
-	} else if ((err = journal_latest(c->state_dir, ctx_cluster(c), &path,
-			NULL)) != CR_OK) {
+	} else if (journal_latest(c->state_dir, ctx_cluster(c), &path, NULL) !=
+	    CR_OK) {
 		fprintf(stderr,
 		    "certroll status: no rollout of cluster '%s' recorded "
 		    "under %s\n",

@@ -21,8 +21,8 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-#define JOURNAL_MAX_BYTES (64 * 1024 * 1024)
-#define RUN_ID_MAX        64
+#define JOURNAL_MAX_BYTES ((size_t)64 * 1024 * 1024)
+#define RUN_ID_MAX        ((size_t)64)
 
 struct journal {
 	int fd;

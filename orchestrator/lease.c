@@ -112,10 +112,10 @@ holder_gone(struct lock *lk, const char *run_id, int64_t deadline)
 }
 
 enum cr_err
-lease_start(const struct kubecfg *cfg, const struct lock_opts *o,
-    bool break_lock, const char *resume_run_id, int64_t deadline,
-    struct lease **lp)
+lease_start(const struct kubecfg *cfg, const struct lease_opts *o,
+    int64_t deadline, struct lease **lp)
 {
+	bool break_lock = o->break_lock;
 	struct lease *l = xcalloc(1, sizeof(*l));
 	enum cr_err err;
 
@@ -126,11 +126,11 @@ lease_start(const struct kubecfg *cfg, const struct lock_opts *o,
 		lease_free(l);
 		return err;
 	}
-	lock_new(l->kube, o, &l->lock);
-	if (!break_lock && holder_gone(l->lock, resume_run_id, deadline)) {
+	lock_new(l->kube, &o->lock, &l->lock);
+	if (!break_lock && holder_gone(l->lock, o->resume_run_id, deadline)) {
 		log_info("taking over the lock of run %s: the process that "
 			 "held it on this host is gone",
-		    resume_run_id);
+		    o->resume_run_id);
 		break_lock = true;
 	}
 	err = break_lock ? lock_break(l->lock, deadline) :
@@ -139,8 +139,8 @@ lease_start(const struct kubecfg *cfg, const struct lock_opts *o,
 		lease_free(l);
 		return err;
 	}
-	l->interval_ms = (o->lease_seconds > 0 ? o->lease_seconds :
-						 LOCK_LEASE_SECONDS) *
+	l->interval_ms = (o->lock.lease_seconds > 0 ? o->lock.lease_seconds :
+						      LOCK_LEASE_SECONDS) *
 	    1000LL / 4;
 	if (pthread_create(&l->thread, NULL, renewer, l) != 0)
 		fatalx("cannot start the lock renewal thread");

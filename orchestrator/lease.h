@@ -21,18 +21,23 @@
 
 struct lease;
 
+struct lease_opts {
+	struct lock_opts lock; /* which Lease, who holds it, for which run */
+	bool break_lock;       /* take it over whatever its state, loudly */
+	const char *resume_run_id; /* the run being resumed, or NULL */
+};
+
 /*
  * Acquires the lock (takes it over with break_lock, loudly) with a client
  * of its own for cfg (borrowed; it must outlive the lease), then starts
- * renewing. o's strings are copied. When resuming run resume_run_id (else
- * NULL), a Lease held for that run by a process of this host that no
- * longer exists is taken over at once: its holder is provably gone. On
- * success *lp must be released with lease_stop(). Returns
- * lock_acquire()'s errors (logged there).
+ * renewing. o's strings are copied. When resuming run resume_run_id, a
+ * Lease held for that run by a process of this host that no longer
+ * exists is taken over at once: its holder is provably gone. On success
+ * *lp must be released with lease_stop(). Returns lock_acquire()'s errors
+ * (logged there).
  */
-enum cr_err lease_start(const struct kubecfg *cfg, const struct lock_opts *o,
-    bool break_lock, const char *resume_run_id, int64_t deadline,
-    struct lease **lp) CR_MUST_CHECK;
+enum cr_err lease_start(const struct kubecfg *cfg, const struct lease_opts *o,
+    int64_t deadline, struct lease **lp) CR_MUST_CHECK;
 
 /* True once a renewal found that someone else holds the lock. */
 bool lease_lost(struct lease *l);

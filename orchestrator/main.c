@@ -66,7 +66,8 @@ usage(FILE *fp)
 static int
 cmd_help(int argc, char **argv)
 {
-	char *help_argv[] = { NULL, (char *)(uintptr_t) "--help", NULL };
+	static char help_flag[] = "--help";
+	char *help_argv[] = { NULL, help_flag, NULL };
 	size_t i;
 
 	if (argc < 2) {

@@ -18,7 +18,7 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-#define PLAN_TIMEOUT_MS (2 * 60 * 1000)
+#define PLAN_TIMEOUT_MS (2LL * 60 * 1000)
 #define DAY_S           86400LL
 
 void
@@ -27,10 +27,10 @@ plan_opts_init(struct plan_opts *o)
 	memset(o, 0, sizeof(*o));
 	drain_opts_init(&o->drain);
 	o->drain.ignore_daemonsets = true;
-	o->max_skew_ms = 30 * 1000;
+	o->max_skew_ms = 30LL * 1000;
 	o->min_free_bytes = 64LL * 1024 * 1024;
 	o->warn_expiry_s = 30 * DAY_S;
-	o->drain.timeout_ms = 10 * 60 * 1000;
+	o->drain.timeout_ms = 10LL * 60 * 1000;
 }
 
 static int
@@ -1190,10 +1190,34 @@ same_renew_set(json_object *node, const struct plan_node *pn, char *why,
 	return true;
 }
 
+/* One node of a saved plan against the same node now. */
+static bool
+same_node(json_object *n, const struct plan_node *pn, size_t i, char *why,
+    size_t len)
+{
+	const char *name = jv_str(n, "name");
+	json_object *b = jv_arr(n, "blockers");
+
+	if (name == NULL || strcmp(name, pn->inv->name) != 0) {
+		snprintf(why, len, "node %zu is %s now, not %s", i + 1,
+		    pn->inv->name, name != NULL ? name : "?");
+		return false;
+	}
+	if (!same_renew_set(n, pn, why, len))
+		return false;
+	if (pn->drain.nblockers >
+	    (b != NULL ? json_object_array_length(b) : 0)) {
+		snprintf(why, len, "%s: its drain is blocked now",
+		    pn->inv->name);
+		return false;
+	}
+	return true;
+}
+
 enum cr_err
 plan_compare(json_object *saved, const struct plan *now, char *why, size_t len)
 {
-	json_object *nodes = jv_arr(saved, "nodes"), *n, *b;
+	json_object *nodes = jv_arr(saved, "nodes");
 	size_t i;
 
 	if (nodes == NULL || json_object_array_length(nodes) != now->nnodes) {
@@ -1202,25 +1226,9 @@ plan_compare(json_object *saved, const struct plan *now, char *why, size_t len)
 		    now->nnodes);
 		return CR_ERR_STATE;
 	}
-	for (i = 0; i < now->nnodes; i++) {
-		n = json_object_array_get_idx(nodes, i);
-		if (jv_str(n, "name") == NULL ||
-		    strcmp(jv_str(n, "name"), now->nodes[i].inv->name) != 0) {
-			snprintf(why, len, "node %zu is %s now, not %s", i + 1,
-			    now->nodes[i].inv->name,
-			    jv_str(n, "name") != NULL ? jv_str(n, "name") :
-							"?");
+	for (i = 0; i < now->nnodes; i++)
+		if (!same_node(json_object_array_get_idx(nodes, i),
+			&now->nodes[i], i, why, len))
 			return CR_ERR_STATE;
-		}
-		if (!same_renew_set(n, &now->nodes[i], why, len))
-			return CR_ERR_STATE;
-		b = jv_arr(n, "blockers");
-		if (now->nodes[i].drain.nblockers >
-		    (b != NULL ? json_object_array_length(b) : 0)) {
-			snprintf(why, len, "%s: its drain is blocked now",
-			    now->nodes[i].inv->name);
-			return CR_ERR_STATE;
-		}
-	}
 	return CR_OK;
 }

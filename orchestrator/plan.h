@@ -54,18 +54,18 @@ struct plan_opts {
 
 struct plan_node {
 	const struct inv_node *inv; /* borrowed from the context */
-	bool reached;               /* agent answered INSPECT */
 	struct proto_inspect_rep inspect;
-	int64_t skew_ms;   /* node clock minus ours */
-	bool etcd_healthy; /* local member answers, gateway included */
-	char *etcd_message;
-	bool in_cluster;   /* a control-plane Node of that name exists */
-	char *internal_ip; /* the Node's InternalIP, or NULL */
+	struct drain_preview drain;
+	struct strv renew;  /* names to renew, kubeadm's order */
+	char *etcd_message; /* why its etcd member is unhealthy, or NULL */
+	char *internal_ip;  /* the Node's InternalIP, or NULL */
+	int64_t skew_ms;    /* node clock minus ours */
+	bool reached;       /* agent answered INSPECT */
+	bool etcd_healthy;  /* local member answers, gateway included */
+	bool in_cluster;    /* a control-plane Node of that name exists */
 	bool ready;
 	bool unschedulable;
-	struct strv renew; /* names to renew, kubeadm's order */
 	bool drain_known;
-	struct drain_preview drain;
 };
 
 struct plan_check {

@@ -36,8 +36,7 @@
 #include "runlog.h"
 #include "xmalloc.h"
 
-#define CALL_MS        (10 * 60 * 1000)
-#define BACKUP_ROOT    "/var/lib/certroll/backups"
+#define CALL_MS        (10LL * 60 * 1000)
 #define HEALTH_POLL_MS 3000
 
 struct rec_node {
@@ -55,6 +54,9 @@ struct rec {
 	struct journal *j;
 	int64_t health_deadline;
 };
+
+/* The agent's default backup root (the requests' fields are not const). */
+static char backup_root[] = "/var/lib/certroll/backups";
 
 void
 recover_opts_init(struct recover_opts *o)
@@ -142,7 +144,7 @@ do_backup(void *arg, size_t i)
 	enum cr_err err;
 
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
-	req.backup_dir = (char *)(uintptr_t)BACKUP_ROOT;
+	req.backup_dir = backup_root;
 	req.keep = r->o->keep;
 	err = agentc_backup(ctx_agent(r->c, i), rn->n.name, &req,
 	    clock_deadline_ms(CALL_MS), &rep);
@@ -165,15 +167,17 @@ do_renew(void *arg, size_t i)
 	enum cr_err err;
 
 	memset(&req, 0, sizeof(req));
-	req.run_id = (char *)(uintptr_t)journal_run_id(r->j);
+	req.run_id = xstrdup(journal_run_id(r->j));
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
-	req.backup_dir = (char *)(uintptr_t)BACKUP_ROOT;
+	req.backup_dir = backup_root;
 	req.keep = r->o->keep;
 	req.backend = r->o->backend;
 	req.validity_s = r->o->validity_s;
-	req.key_algorithm = (char *)(uintptr_t)r->o->key_algorithm;
+	req.key_algorithm = xstrdup(r->o->key_algorithm);
 	err = agentc_renew(ctx_agent(r->c, i), rn->n.name, &req,
 	    clock_deadline_ms(CALL_MS), &rep);
+	free(req.run_id);
+	free(req.key_algorithm);
 	if (err != CR_OK) {
 		fail(r, i, err, "renew");
 		return err;
@@ -326,8 +330,14 @@ start_journal(struct rec *r)
 	err = journal_create(r->c->state_dir, ctx_cluster(r->c), run_id, &r->j);
 	if (err == CR_OK)
 		err = journal_append(r->j, "run-start",
-		    runlog_run_start(ctx_cluster(r->c), r->c->o.inventory,
-			names, r->c->nnodes, identity, opts));
+		    runlog_run_start(&(struct runlog_start){
+			.cluster = ctx_cluster(r->c),
+			.inventory = r->c->o.inventory,
+			.nodes = names,
+			.nnodes = r->c->nnodes,
+			.identity = identity,
+			.options = opts,
+		    }));
 	else
 		json_object_put(opts);
 	if (err != CR_OK)
@@ -434,7 +444,7 @@ after(struct rec *r, const char *failed)
 				    r->nodes[i].why);
 		printf("Backups are on each node under %s; the journal is %s.\n"
 		       "Fix the cause and run 'certroll recover' again.\n",
-		    BACKUP_ROOT, journal_path(r->j));
+		    backup_root, journal_path(r->j));
 		return;
 	}
 	printf("\nEvery node renewed and healthy; the API should answer "

@@ -20,8 +20,8 @@
 #include "runlog.h"
 #include "xmalloc.h"
 
-#define LOCK_TIMEOUT_MS (2 * 60 * 1000)
-#define PLAN_FILE_MAX   (16 * 1024 * 1024)
+#define LOCK_TIMEOUT_MS (2LL * 60 * 1000)
+#define PLAN_FILE_MAX   ((size_t)16 * 1024 * 1024)
 
 void
 rollout_opts_init(struct rollout_opts *o)
@@ -168,15 +168,18 @@ confirm(const struct run *r)
 static enum cr_err
 take_lock(struct run *r, const char *run_id, const char *resume_id)
 {
-	struct lock_opts lo;
+	struct lease_opts lo;
 	char *identity = ctx_identity();
 	enum cr_err err;
 
-	lock_opts_init(&lo);
-	lo.identity = identity;
-	lo.run_id = run_id;
-	err = lease_start(r->c->kcfg, &lo, r->o->break_lock, resume_id,
-	    clock_deadline_ms(LOCK_TIMEOUT_MS), &r->lease);
+	memset(&lo, 0, sizeof(lo));
+	lock_opts_init(&lo.lock);
+	lo.lock.identity = identity;
+	lo.lock.run_id = run_id;
+	lo.break_lock = r->o->break_lock;
+	lo.resume_run_id = resume_id;
+	err = lease_start(r->c->kcfg, &lo, clock_deadline_ms(LOCK_TIMEOUT_MS),
+	    &r->lease);
 	free(identity);
 	return err;
 }
@@ -344,8 +347,14 @@ start_journal(struct run *r, const char *run_id)
 	err = journal_create(r->c->state_dir, ctx_cluster(r->c), run_id, &r->j);
 	if (err == CR_OK)
 		err = journal_append(r->j, "run-start",
-		    runlog_run_start(ctx_cluster(r->c), r->c->o.inventory,
-			names, r->nnodes, identity, opts_json(r->o)));
+		    runlog_run_start(&(struct runlog_start){
+			.cluster = ctx_cluster(r->c),
+			.inventory = r->c->o.inventory,
+			.nodes = names,
+			.nnodes = r->nnodes,
+			.identity = identity,
+			.options = opts_json(r->o),
+		    }));
 	else
 		log_warn("cannot create the journal under '%s'",
 		    r->c->state_dir);

@@ -20,13 +20,15 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-#define API_CALL_MS   (30 * 1000)
-#define AGENT_CALL_MS (10 * 60 * 1000)
+#define API_CALL_MS   (30LL * 1000)
+#define AGENT_CALL_MS (10LL * 60 * 1000)
 #define GATE_POLL_MS  2000
-#define BACKUP_ROOT   "/var/lib/certroll/backups"
 /* How much earlier than our restart a container may claim to have
  * started (clock skew between the node and this machine). */
 #define START_SLACK_MS 5000
+
+/* The agent's default backup root (the requests' fields are not const). */
+static char backup_root[] = "/var/lib/certroll/backups";
 
 struct rnode *
 rollout_rnode(struct node *n)
@@ -246,7 +248,7 @@ op_cordon(void *ctx, struct node *n)
 static void
 on_drain(void *arg, const struct drain_progress *p)
 {
-	const char *name = arg;
+	const char *name = ((const struct rnode *)arg)->n.name;
 
 	if (p->blocker != NULL)
 		progress_detail(name, "evicted %zu/%zu, waiting: %s", p->done,
@@ -270,7 +272,7 @@ op_drain(void *ctx, struct node *n)
 	d.out = NULL;
 	d.err = NULL;
 	d.progress = on_drain;
-	d.progress_arg = (void *)(uintptr_t)n->name;
+	d.progress_arg = rn;
 	memset(&res, 0, sizeof(res));
 	err = drain_node(r->c->kube, kname(rn), &d, &res);
 	if (err != CR_OK) {
@@ -348,7 +350,7 @@ op_backup(void *ctx, struct node *n)
 	if ((conn = agent_for(r, rn)) == NULL)
 		return CR_ERR_SSH;
 	req.kubernetes_dir = rn->pn->inv->kubernetes_dir;
-	req.backup_dir = (char *)(uintptr_t)BACKUP_ROOT;
+	req.backup_dir = backup_root;
 	req.keep = r->o->keep;
 	err = agentc_backup(conn, n->name, &req,
 	    clock_deadline_ms(AGENT_CALL_MS), &rep);
@@ -388,27 +390,43 @@ renewed_json(const struct proto_renew_rep *rep)
 	return a;
 }
 
+static const struct proto_renewed *
+find_renewed(const struct proto_renew_rep *rep, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < rep->nrenewed; k++)
+		if (strcmp(rep->renewed[k].name, name) == 0)
+			return &rep->renewed[k];
+	return NULL;
+}
+
+static const char *
+skip_reason(const struct proto_renew_rep *rep, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < rep->nskipped; k++)
+		if (strcmp(rep->skipped[k].name, name) == 0)
+			return rep->skipped[k].reason;
+	return NULL;
+}
+
 /* Every certificate the plan meant to renew was renewed. */
 static enum cr_err
 renewed_all(struct rnode *rn, const struct proto_renew_rep *rep)
 {
-	size_t i, k;
+	const char *name, *why;
+	size_t i;
 
 	for (i = 0; i < rn->pn->renew.n; i++) {
-		for (k = 0; k < rep->nrenewed; k++)
-			if (strcmp(rep->renewed[k].name, rn->pn->renew.v[i]) ==
-			    0)
-				break;
-		if (k < rep->nrenewed)
+		name = rn->pn->renew.v[i];
+		if (find_renewed(rep, name) != NULL)
 			continue;
-		for (k = 0; k < rep->nskipped; k++)
-			if (strcmp(rep->skipped[k].name, rn->pn->renew.v[i]) ==
-			    0)
-				break;
+		why = skip_reason(rep, name);
 		node_fail(&rn->n, CR_ERR_VERIFY,
-		    "renew: %s was not renewed%s%s", rn->pn->renew.v[i],
-		    k < rep->nskipped ? ": " : "",
-		    k < rep->nskipped ? rep->skipped[k].reason : "");
+		    "renew: %s was not renewed%s%s", name,
+		    why != NULL ? ": " : "", why != NULL ? why : "");
 		return CR_ERR_VERIFY;
 	}
 	return CR_OK;
@@ -441,20 +459,20 @@ verify_files(struct rnode *rn, struct proto_conn *conn, bool quiet)
 	return err;
 }
 
+/* The RENEW request; free run_id and key_algorithm afterwards. */
 static void
 renew_req(struct run *r, struct rnode *rn, struct proto_renew_req *req)
 {
 	memset(req, 0, sizeof(*req));
-	req->run_id = (char *)(uintptr_t)journal_run_id(r->j);
+	req->run_id = xstrdup(journal_run_id(r->j));
 	req->kubernetes_dir = rn->pn->inv->kubernetes_dir;
-	req->backup_dir = (char *)(uintptr_t)BACKUP_ROOT;
+	req->backup_dir = backup_root;
 	req->keep = r->o->keep;
 	req->targets = rn->pn->renew;
 	req->backend = r->o->backend;
 	req->validity_s = plan_validity(&r->plan);
-	req->key_algorithm = (char *)(uintptr_t)(r->o->key_algorithm != NULL ?
-		r->o->key_algorithm :
-		"");
+	req->key_algorithm = xstrdup(
+	    r->o->key_algorithm != NULL ? r->o->key_algorithm : "");
 	req->cluster_config = r->plan.config_ok ? r->plan.config.yaml : NULL;
 }
 
@@ -482,6 +500,8 @@ op_renew(void *ctx, struct node *n)
 	renew_req(r, rn, &req);
 	err = agentc_renew(conn, n->name, &req,
 	    clock_deadline_ms(AGENT_CALL_MS), &rep);
+	free(req.run_id);
+	free(req.key_algorithm);
 	if (err != CR_OK)
 		return agent_failed(rn, conn, err);
 	if (journal_append(r->j, "renewed",
@@ -572,7 +592,7 @@ op_restart(void *ctx, struct node *n)
 	req.kubernetes_dir = rn->pn->inv->kubernetes_dir;
 	req.timeout_s = restart_timeout_s(r, rn);
 	err = agentc_restart(conn, n->name, &req,
-	    clock_deadline_ms(4 * 2 * req.timeout_s * 1000 + 60000), &rep);
+	    clock_deadline_ms(8 * req.timeout_s * 1000LL + 60000), &rep);
 	if (err != CR_OK)
 		return agent_failed(rn, conn, err);
 	for (i = 0; i < rep.ncomponents; i++)
@@ -645,6 +665,20 @@ pod_fresh(const struct kube_mirror_pod *mp, int64_t since_ms)
 	return true;
 }
 
+/* The mirror pod of component comp is Ready (and fresh since since_ms). */
+static bool
+mirror_ok(const struct kube_mirror_list *ml, const char *comp, int64_t since_ms,
+    bool *listed)
+{
+	size_t k;
+
+	for (k = 0; k < ml->n; k++)
+		if (strcmp(ml->v[k].component, comp) == 0)
+			break;
+	*listed = k < ml->n;
+	return *listed && pod_fresh(&ml->v[k], since_ms);
+}
+
 /* Every static pod's mirror is Ready, started after our restart. */
 static bool
 gate_mirrors(struct run *r, struct rnode *rn, bool fresh, char *why, size_t len)
@@ -656,8 +690,8 @@ gate_mirrors(struct run *r, struct rnode *rn, bool fresh, char *why, size_t len)
 	    rn->restart_wall_ms - START_SLACK_MS - skew :
 	    0;
 	char comp[64];
-	size_t i, k;
-	bool ok = true;
+	bool ok = true, listed = false;
+	size_t i;
 
 	if (kube_mirror_pods(r->c->kube, kname(rn),
 		clock_deadline_ms(API_CALL_MS), &ml) != CR_OK) {
@@ -667,14 +701,10 @@ gate_mirrors(struct run *r, struct rnode *rn, bool fresh, char *why, size_t len)
 	}
 	for (i = 0; ok && i < mf->n; i++) {
 		component_of(mf->v[i], comp, sizeof(comp));
-		for (k = 0; k < ml.n; k++)
-			if (strcmp(ml.v[k].component, comp) == 0)
-				break;
-		ok = k < ml.n && pod_fresh(&ml.v[k], since);
-		if (!ok)
+		if (!(ok = mirror_ok(&ml, comp, since, &listed)))
 			snprintf(why, len, "pod %s-%s %s", comp, kname(rn),
-			    k == ml.n ? "not listed yet" :
-					"not Ready since the restart");
+			    listed ? "not Ready since the restart" :
+				     "not listed yet");
 	}
 	kube_mirror_list_clear(&ml);
 	return ok;
@@ -768,7 +798,7 @@ op_rollback(void *ctx, struct node *n)
 	req.backup = rn->backup;
 	err = agentc_rollback(conn, n->name, &req,
 	    clock_deadline_ms(
-		4 * 2 * restart_timeout_s(r, rn) * 1000 + AGENT_CALL_MS),
+		8 * restart_timeout_s(r, rn) * 1000LL + AGENT_CALL_MS),
 	    &rep);
 	if (err != CR_OK)
 		return agent_failed(rn, conn, err);

@@ -9,22 +9,20 @@
 #include "xmalloc.h"
 
 json_object *
-runlog_run_start(const char *cluster, const char *inventory,
-    const char *const *nodes, size_t nnodes, const char *identity,
-    json_object *options)
+runlog_run_start(const struct runlog_start *st)
 {
 	json_object *o = json_object_new_object(), *a;
 	size_t i;
 
-	jv_add_str(o, "cluster", cluster);
-	jv_add_str(o, "inventory", inventory);
+	jv_add_str(o, "cluster", st->cluster);
+	jv_add_str(o, "inventory", st->inventory);
 	a = json_object_new_array();
-	for (i = 0; i < nnodes; i++)
-		json_object_array_add(a, json_object_new_string(nodes[i]));
+	for (i = 0; i < st->nnodes; i++)
+		json_object_array_add(a, json_object_new_string(st->nodes[i]));
 	json_object_object_add(o, "nodes", a);
-	jv_add_str(o, "identity", identity);
+	jv_add_str(o, "identity", st->identity);
 	json_object_object_add(o, "options",
-	    options != NULL ? options : json_object_new_object());
+	    st->options != NULL ? st->options : json_object_new_object());
 	return o;
 }
 

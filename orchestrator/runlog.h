@@ -62,10 +62,18 @@ struct runlog {
 	bool torn; /* the last line was incomplete (a crash mid-write) */
 };
 
+/* What a run-start record says; everything borrowed but options. */
+struct runlog_start {
+	const char *cluster;
+	const char *inventory;
+	const char *const *nodes;
+	size_t nnodes;
+	const char *identity;
+	json_object *options; /* taken by runlog_run_start(); may be NULL */
+};
+
 /* Builders; each returns a new object for journal_append() to take. */
-json_object *runlog_run_start(const char *cluster, const char *inventory,
-    const char *const *nodes, size_t nnodes, const char *identity,
-    json_object *options);
+json_object *runlog_run_start(const struct runlog_start *st);
 json_object *runlog_transition(const struct node *n, enum node_state from,
     enum node_state to);
 json_object *runlog_node_fact(const char *node, const char *key,

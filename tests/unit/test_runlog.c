@@ -17,8 +17,13 @@ write_run(const char *dir, void (*body)(struct journal *j))
 
 	CU_ASSERT_FATAL(journal_create(dir, "lab", "run-7", &j) == CR_OK);
 	CU_ASSERT(journal_append(j, "run-start",
-		      runlog_run_start("lab", "/tmp/inv.ini", names, 3,
-			  "op@ws/1", NULL)) == CR_OK);
+		      runlog_run_start(&(struct runlog_start){
+			  .cluster = "lab",
+			  .inventory = "/tmp/inv.ini",
+			  .nodes = names,
+			  .nnodes = 3,
+			  .identity = "op@ws/1",
+		      })) == CR_OK);
 	body(j);
 	path = strdup(journal_path(j));
 	journal_close(j);
