@@ -1,11 +1,43 @@
 #include "cu_run.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
+
+/* The directories cu_tmpdir() made, removed when the run ends. */
+static char **tmpdirs;
+static size_t ntmpdirs;
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path) == 0 ? 0 : 0; /* best effort: keep going */
+}
+
+/* Removes every test directory unless CR_TEST_KEEP is set (debugging). */
+static void
+tmpdirs_remove(void)
+{
+	const char *keep = getenv("CR_TEST_KEEP");
+	size_t i;
+
+	for (i = 0; i < ntmpdirs; i++) {
+		if (keep == NULL || *keep == '\0')
+			(void)nftw(tmpdirs[i], remove_one, 16,
+			    FTW_DEPTH | FTW_PHYS);
+		free(tmpdirs[i]);
+	}
+	free(tmpdirs);
+	tmpdirs = NULL;
+	ntmpdirs = 0;
+}
 
 static int
 run_filtered(const char *filter)
@@ -54,6 +86,7 @@ cu_run(CU_SuiteInfo *suites)
 	if (CU_get_number_of_tests_run() == 0)
 		rc = -1;
 	CU_cleanup_registry();
+	tmpdirs_remove();
 	return rc == 0 && failed == 0 ? 0 : 1;
 }
 
@@ -65,9 +98,18 @@ cu_tmpdir(void)
 
 	snprintf(path, sizeof(path), "%s/certroll-test-XXXXXX",
 	    base != NULL && *base != '\0' ? base : "/tmp");
+	char **grown;
+
 	if (mkdtemp(path) == NULL) {
 		perror("mkdtemp");
 		exit(2);
 	}
+	grown = realloc(tmpdirs, (ntmpdirs + 1) * sizeof(*tmpdirs));
+	if (grown == NULL || (grown[ntmpdirs] = strdup(path)) == NULL) {
+		perror("cu_tmpdir");
+		exit(2);
+	}
+	tmpdirs = grown;
+	ntmpdirs++;
 	return path;
 }

@@ -22,6 +22,8 @@ int cu_run(CU_SuiteInfo *suites);
 /*
  * Makes a fresh private temporary directory for a test and returns its
  * path (static storage, valid until the next call). Fatal on failure.
+ * cu_run() removes every such directory when the run ends, unless
+ * CR_TEST_KEEP is set in the environment (to look at them afterwards).
  */
 const char *cu_tmpdir(void);
 
