@@ -143,4 +143,29 @@ enum agent_fault {
 };
 void agent_renew_set_fault(enum agent_fault fault, const char *name);
 
+/*
+ * Test and fuzz door to the etcd snapshot stream parser (agent_snapshot.c):
+ * the body of a 200 answer to /v3/maintenance/snapshot given as bytes
+ * instead of a TLS stream, delivered in pieces of piece bytes (0: at once)
+ * as records would arrive. The database is written to fd (the caller's).
+ * Returns what agent_snapshot() would for that stream: CR_ERR_PROTO for a
+ * malformed, overlong, truncated or failed stream, CR_ERR_VERIFY for a
+ * trailer mismatch, CR_ERR_SYS when fd cannot be written; why says so.
+ */
+struct agent_snapshot_stream {
+	const uint8_t *data;
+	size_t len;
+	size_t piece;
+	size_t max_line; /* 0: AGENT_SNAPSHOT_MAX_LINE */
+	int fd;
+	/* Results. */
+	uint64_t total;    /* bytes written to fd, trailer included */
+	uint64_t expected; /* size the first message announced, or 0 */
+	size_t messages;   /* non-blank lines read */
+	char sha256[65];   /* hex of the trailer, on success */
+	char why[300];     /* the first failure */
+};
+enum cr_err agent_snapshot_parse(
+    struct agent_snapshot_stream *st) CR_MUST_CHECK;
+
 #endif /* CR_AGENT_INT_H */

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "agent.h"
+#include "agent_int.h"
 #include "buf.h"
 #include "clock.h"
 #include "duration.h"
@@ -407,6 +408,19 @@ snap_check(struct snap *s, char *hex, size_t hexlen)
 	return CR_OK;
 }
 
+/* The end of a 200 answer: its last line, then the trailer check. */
+static enum cr_err
+snap_finish(struct snap *s, char *hex, size_t hexlen)
+{
+	enum cr_err err = CR_OK;
+
+	if (s->line.len > 0)
+		err = line_flush(s);
+	if (err == CR_OK)
+		err = snap_check(s, hex, hexlen);
+	return err;
+}
+
 static enum cr_err
 open_temp(const char *dest, char **tmpp, int *fdp, char *why, size_t whylen)
 {
@@ -489,16 +503,27 @@ receive(struct snap *s, const struct etcd_client *ec, int64_t deadline,
 		snap_fail(s, "etcd answered HTTP %d: %s", rs.status,
 		    buf_cstr(&s->errbody));
 	}
-	if (err == CR_OK && s->line.len > 0)
-		err = line_flush(s);
 	if (err == CR_OK)
-		err = snap_check(s, hex, hexlen);
+		err = snap_finish(s, hex, hexlen);
 	if (err != CR_OK)
 		snap_fail(s, "%s: %s (after %llu bytes)", ec->url, d.msg,
 		    (unsigned long long)s->total);
 	s->resp = NULL;
 	tlsc_resp_clear(&rs);
 	return err;
+}
+
+static void
+snap_init(struct snap *s, const struct agent_snapshot_req *req)
+{
+	memset(s, 0, sizeof(*s));
+	s->req = req;
+	s->fd = -1;
+	s->max_line = req->max_line != 0 ? req->max_line :
+					   AGENT_SNAPSHOT_MAX_LINE;
+	if ((s->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
+		fatalx("sha256 context");
 }
 
 static void
@@ -562,14 +587,7 @@ agent_snapshot(const struct agent_snapshot_req *req, json_object **resultp)
 	enum cr_err err;
 
 	memset(&ec, 0, sizeof(ec));
-	memset(&s, 0, sizeof(s));
-	s.req = req;
-	s.fd = -1;
-	s.max_line = req->max_line != 0 ? req->max_line :
-					  AGENT_SNAPSHOT_MAX_LINE;
-	if ((s.md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1)
-		fatalx("sha256 context");
+	snap_init(&s, req);
 	if ((err = client_init(req, kdir, &ec, s.why, sizeof(s.why))) ==
 	    CR_OK) {
 		jv_add_str(res, "endpoint", ec.url);
@@ -586,6 +604,40 @@ agent_snapshot(const struct agent_snapshot_req *req, json_object **resultp)
 	snap_clear(&s);
 	client_clear(&ec);
 	*resultp = res;
+	return err;
+}
+
+/*
+ * The door of agent_int.h: the body of a 200 answer handed over in pieces
+ * through the same callback and end check that receive() uses, so only
+ * the TLS connection is left out.
+ */
+enum cr_err
+agent_snapshot_parse(struct agent_snapshot_stream *st)
+{
+	struct agent_snapshot_req req = { .max_line = st->max_line };
+	struct tlsc_resp ok = TLSC_RESP_INIT;
+	size_t off, n, piece = st->piece != 0 ? st->piece : st->len;
+	struct snap s;
+	enum cr_err err = CR_OK;
+
+	snap_init(&s, &req);
+	ok.status = 200;
+	s.resp = &ok;
+	s.fd = st->fd;
+	for (off = 0; off < st->len && err == CR_OK; off += n) {
+		n = st->len - off < piece ? st->len - off : piece;
+		err = snap_body(&s, st->data + off, n);
+	}
+	st->sha256[0] = '\0';
+	if (err == CR_OK)
+		err = snap_finish(&s, st->sha256, sizeof(st->sha256));
+	st->total = s.total;
+	st->expected = s.expected;
+	st->messages = s.messages;
+	snprintf(st->why, sizeof(st->why), "%s", s.why);
+	s.fd = -1; /* the caller's */
+	snap_clear(&s);
 	return err;
 }
 
