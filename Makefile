@@ -5,12 +5,15 @@
 #   make test     deps + build + every test, then the unit tests under ASan
 #   make demo     deps + build + lab up + plan + rolling renewal + lab down
 #   make lint     clang-format check, clang-tidy and cppcheck
+#   make fuzz     deps + fuzz preset + every libFuzzer target for FUZZ_SECONDS
+#                 (default 60) each; FUZZ_TARGETS=ydoc,pem picks some
 #   make format   reformat the tree with clang-format
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
 .PHONY: all build deps test test-release test-asan format lint clean
+.PHONY: fuzz
 
 all: build
 
@@ -45,3 +48,6 @@ lint:
 
 clean:
 	rm -rf build
+
+fuzz:
+	@tests/fuzz/run-fuzz
