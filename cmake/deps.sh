@@ -8,7 +8,8 @@ set -eu
 base="build-essential cmake pkg-config clang-format
  libssl-dev libcurl4-openssl-dev libjson-c-dev libssh2-1-dev libyaml-dev
  libcunit1-dev openssl ca-certificates curl python3 procps iproute2
- openssh-server openssh-client etcd-server etcd-client valgrind ansible-core"
+ openssh-server openssh-client etcd-server etcd-client valgrind ansible-core
+ python3-prometheus-client"
 bench="hyperfine"
 fuzz="clang libclang-rt-14-dev"
 

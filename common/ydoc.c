@@ -263,7 +263,9 @@ ydoc_parse(const char *data, size_t len, struct ydoc **docp,
 		ydoc_free(doc);
 		return CR_ERR_CONFIG;
 	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
+	/* libyaml asserts on a NULL input, which an empty struct buf holds. */
+	yaml_parser_set_input_string(&yp,
+	    (const unsigned char *)(data != NULL ? data : ""), len);
 	rc = parse_events(&yp, &p);
 	yaml_parser_delete(&yp);
 	anchors_clear(doc);
@@ -522,6 +524,13 @@ emit_node(struct emitter *em, const struct ydoc_node *n, unsigned depth)
 	return emit_event(em, &ev, ok);
 }
 
+/* Without "---", libyaml writes nothing for it and the document is lost. */
+static bool
+empty_root(const struct ydoc_node *n)
+{
+	return n->type == YDOC_SCALAR && n->len == 0 && !n->quoted;
+}
+
 static int
 emit_all(struct emitter *em, const struct ydoc *doc)
 {
@@ -535,7 +544,8 @@ emit_all(struct emitter *em, const struct ydoc *doc)
 	for (i = 0; i < doc->nroots; i++) {
 		if (emit_event(em, &ev,
 			yaml_document_start_event_initialize(&ev, NULL, NULL,
-			    NULL, i == 0)) == -1 ||
+			    NULL, i == 0 && !empty_root(doc->roots[i]))) ==
+			-1 ||
 		    emit_node(em, doc->roots[i], 0) == -1 ||
 		    emit_event(em, &ev,
 			yaml_document_end_event_initialize(&ev, 1)) == -1)

@@ -34,6 +34,8 @@ static const struct cli_cmd cmds[] = {
 	    "renew a control plane whose certificates already expired" },
 	{ "status", cmd_status,
 	    "show the last rollout: each node's state and what to run next" },
+	{ "check", cmd_check,
+	    "expiry of every certificate on every node, for monitoring" },
 };
 
 static void

@@ -172,6 +172,67 @@ test_ydoc_alias_cycle_emit_fails(void)
 	buf_clear(&out);
 }
 
+/* An empty struct buf holds NULL; libyaml asserts on a NULL input. */
+static void
+test_ydoc_empty_input(void)
+{
+	struct ydoc *doc = NULL;
+	struct buf out = BUF_INIT;
+
+	CU_ASSERT_EQUAL_FATAL(ydoc_parse(NULL, 0, &doc, NULL), CR_OK);
+	CU_ASSERT_EQUAL(ydoc_count(doc), 0);
+	CU_ASSERT_EQUAL(ydoc_emit(doc, &out), CR_OK);
+	ydoc_free(doc);
+	doc = NULL;
+	/* Nothing emitted parses again, from the same NULL. */
+	CU_ASSERT_EQUAL(ydoc_parse((const char *)out.data, out.len, &doc, NULL),
+	    CR_OK);
+	CU_ASSERT_EQUAL(ydoc_count(doc), 0);
+	ydoc_free(doc);
+	buf_clear(&out);
+}
+
+/* Streams whose documents have empty roots keep their documents. */
+static const struct {
+	const char *text;
+	size_t docs;
+} empty_root_rows[] = {
+	{ "---\n", 1 },
+	{ "--- !tag\n", 1 },
+	{ "---\n--- a\n---\n", 3 },
+	{ "a: 1\n---\n", 2 },
+	{ "''\n", 1 },
+};
+
+static void
+test_ydoc_empty_root_round_trip(void)
+{
+	struct ydoc *doc, *again;
+	struct buf out;
+	size_t i;
+
+	for (i = 0; i < sizeof(empty_root_rows) / sizeof(empty_root_rows[0]);
+	     i++) {
+		const char *text = empty_root_rows[i].text;
+
+		doc = parse_ok(text);
+		again = NULL;
+		out = (struct buf)BUF_INIT;
+		CU_ASSERT_CASE(ydoc_count(doc) == empty_root_rows[i].docs,
+		    text);
+		CU_ASSERT_CASE(ydoc_emit(doc, &out) == CR_OK, text);
+		CU_ASSERT_CASE(ydoc_parse((const char *)out.data, out.len,
+				   &again, NULL) == CR_OK &&
+			ydoc_count(again) == empty_root_rows[i].docs &&
+			ydoc_is_null(ydoc_root(again, 0)) ==
+			    ydoc_is_null(ydoc_root(doc, 0)),
+		    text);
+		ydoc_free(again);
+		ydoc_free(doc);
+		buf_clear(&out);
+	}
+}
+
 static CU_TestInfo ydoc_tests[] = {
 	{ "lookup_and_marks", test_ydoc_lookup_and_marks },
 	{ "multi_doc_and_alias", test_ydoc_multi_doc_and_alias },
@@ -179,6 +240,8 @@ static CU_TestInfo ydoc_tests[] = {
 	{ "depth_limit", test_ydoc_depth_limit },
 	{ "edit_and_emit", test_ydoc_edit_and_emit },
 	{ "alias_cycle_emit_fails", test_ydoc_alias_cycle_emit_fails },
+	{ "empty_input", test_ydoc_empty_input },
+	{ "empty_root_round_trip", test_ydoc_empty_root_round_trip },
 	CU_TEST_INFO_NULL,
 };
 
