@@ -21,7 +21,7 @@
 #define CHECK_DEFAULT_TIMEOUT_MS (60 * 1000)
 
 static void
-usage(FILE *fp)
+usage_head(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: certroll check -i INVENTORY [-o table|json|prometheus] "
@@ -61,6 +61,12 @@ usage(FILE *fp)
 	    "answered by then\n"
 	    "                              (default 60s)\n"
 	    "  -h, --help                  this text\n\n");
+}
+
+static void
+usage(FILE *fp)
+{
+	usage_head(fp);
 	fprintf(fp,
 	    "Examples:\n"
 	    "  certroll check -i hosts.ini\n"
@@ -191,6 +197,7 @@ parse(int argc, char **argv, struct cmd *m)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char crit[32], warn[32];
 	int c, rc;
 
 	opterr = 0;
@@ -209,11 +216,14 @@ parse(int argc, char **argv, struct cmd *m)
 	if (optind < argc)
 		return cli_usage("check", "unexpected argument '%s'",
 		    argv[optind]);
-	if (m->check.crit_s > m->check.warn_s)
+	if (m->check.crit_s > m->check.warn_s) {
+		duration_format(m->check.crit_s, crit, sizeof(crit));
+		duration_format(m->check.warn_s, warn, sizeof(warn));
 		return cli_usage("check",
-		    "--crit (%llds) is longer than --warn (%llds): the "
-		    "critical threshold must be the nearer one",
-		    (long long)m->check.crit_s, (long long)m->check.warn_s);
+		    "--crit %s is longer than --warn %s: the critical "
+		    "threshold must be the nearer one",
+		    crit, warn);
+	}
 	if (m->timeout_ms <= 0)
 		return cli_usage("check", "--timeout must be longer than 0s");
 	return CLI_EXIT_OK;

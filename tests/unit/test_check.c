@@ -623,6 +623,32 @@ prom_parse(const char *text)
 	return buf_detach(&out, NULL);
 }
 
+/* Lines of prom_parse() output the exposition must give. */
+static const char *const prom_want[] = {
+	"# x509_cert_not_after gauge",
+	"# x509_cert_not_before gauge",
+	"# x509_cert_expired gauge",
+	"x509_cert_not_after\tcertificate=\"apiserver\"\tfilepath=\"/"
+	"etc/"
+	"kubernetes/pki/we\\\"ird\\\\dir\\nx.crt\"\tissuer_CN="
+	"\"kubernetes\"\tnode=\"cp1\"\tsubject_CN=\"kube, "
+	"\\\"apiserver\\\"\"\t1797598800.0",
+	"x509_cert_not_after\tcertificate=\"apiserver\"\tfilepath=\"/"
+	"etc/"
+	"kubernetes/pki/"
+	"apiserver.crt\"\tissuer_CN=\"kubernetes\"\tnode="
+	"\"cp2\"\tsubject_CN=\"apiserver\"\t1795870799.0",
+	"x509_cert_expired\tcertificate=\"apiserver\"\tfilepath=\"/etc/"
+	"kubernetes/pki/"
+	"apiserver.crt\"\tissuer_CN=\"kubernetes\"\tnode="
+	"\"cp2\"\tsubject_CN=\"apiserver\"\t1.0",
+	"x509_read_errors\tnode=\"cp1\"\t1.0",
+	"x509_read_errors\tnode=\"cp2\"\t0.0",
+	"certroll_check_node_up\tnode=\"cp1\"\t1.0",
+	"certroll_check_node_up\tnode=\"cp3\"\t0.0",
+	"certroll_check_last_run_timestamp_seconds\t\t1795870800.0",
+};
+
 static void
 test_prom_exposition(void)
 {
@@ -631,30 +657,6 @@ test_prom_exposition(void)
 		NODE("cp2", "apiserver=-1s"),
 		NODE("cp3", NULL),
 		END,
-	};
-	static const char *const want[] = {
-		"# x509_cert_not_after gauge",
-		"# x509_cert_not_before gauge",
-		"# x509_cert_expired gauge",
-		"x509_cert_not_after\tcertificate=\"apiserver\"\tfilepath=\"/"
-		"etc/"
-		"kubernetes/pki/we\\\"ird\\\\dir\\nx.crt\"\tissuer_CN="
-		"\"kubernetes\"\tnode=\"cp1\"\tsubject_CN=\"kube, "
-		"\\\"apiserver\\\"\"\t1797598800.0",
-		"x509_cert_not_after\tcertificate=\"apiserver\"\tfilepath=\"/"
-		"etc/"
-		"kubernetes/pki/"
-		"apiserver.crt\"\tissuer_CN=\"kubernetes\"\tnode="
-		"\"cp2\"\tsubject_CN=\"apiserver\"\t1795870799.0",
-		"x509_cert_expired\tcertificate=\"apiserver\"\tfilepath=\"/etc/"
-		"kubernetes/pki/"
-		"apiserver.crt\"\tissuer_CN=\"kubernetes\"\tnode="
-		"\"cp2\"\tsubject_CN=\"apiserver\"\t1.0",
-		"x509_read_errors\tnode=\"cp1\"\t1.0",
-		"x509_read_errors\tnode=\"cp2\"\t0.0",
-		"certroll_check_node_up\tnode=\"cp1\"\t1.0",
-		"certroll_check_node_up\tnode=\"cp3\"\t0.0",
-		"certroll_check_last_run_timestamp_seconds\t\t1795870800.0",
 	};
 	struct check_report r;
 	struct cert_info *ci;
@@ -671,11 +673,12 @@ test_prom_exposition(void)
 	ci->subject = xstrdup("O=test, CN=\"kube, \\\"apiserver\\\"\"");
 	check_format_prometheus(&r, &b);
 	parsed = prom_parse(buf_cstr(&b));
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		CU_ASSERT_CASE(strstr(parsed, want[i]) != NULL, want[i]);
-		if (strstr(parsed, want[i]) == NULL)
-			fprintf(stderr, "\nmissing: %s\nparsed:\n%s\n", want[i],
-			    parsed);
+	for (i = 0; i < sizeof(prom_want) / sizeof(prom_want[0]); i++) {
+		CU_ASSERT_CASE(strstr(parsed, prom_want[i]) != NULL,
+		    prom_want[i]);
+		if (strstr(parsed, prom_want[i]) == NULL)
+			fprintf(stderr, "\nmissing: %s\nparsed:\n%s\n",
+			    prom_want[i], parsed);
 	}
 	/* Missing, unreadable and unreached certificates have no dates. */
 	CU_ASSERT_PTR_NULL(strstr(parsed, "super-admin.conf"));
