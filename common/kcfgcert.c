@@ -272,6 +272,66 @@ out:
 	return err;
 }
 
+/* The named cluster's mapping and server, when path defines it. */
+static void
+select_cluster(struct kcfgcert *kc, const char *cluster)
+{
+	const char *server;
+
+	if (cluster == NULL ||
+	    (kc->cluster_node = find_named(ydoc_root(kc->doc, 0), "clusters",
+		 cluster, "cluster")) == NULL)
+		return;
+	kc->cluster = xstrdup(cluster);
+	if ((server = ydoc_scalar(ydoc_get(kc->cluster_node, "server"))) !=
+	    NULL)
+		kc->server = xstrdup(server);
+}
+
+enum cr_err
+kcfgcert_load_user(const char *path, const char *user, const char *cluster,
+    struct kcfgcert **kcp, struct ydoc_diag *diag)
+{
+	static const struct pem_field cert = { "client-certificate-data",
+		"client-certificate", true };
+	static const struct pem_field key = { "client-key-data", "client-key",
+		true };
+	static const struct pem_field ca = { "certificate-authority-data",
+		"certificate-authority", false };
+	struct kcfgcert *kc = xcalloc(1, sizeof(*kc));
+	const struct pem_dest cert_dest = { &kc->cert_pem, &kc->cert_file };
+	const struct pem_dest key_dest = { &kc->key_pem, &kc->key_file };
+	const struct pem_dest ca_dest = { &kc->ca_pem, &kc->ca_file };
+	enum cr_err err;
+
+	*kcp = NULL;
+	kc->path = xstrdup(path);
+	if ((err = load_doc(kc, diag)) != CR_OK)
+		goto out;
+	kc->user = xstrdup(user);
+	if ((kc->user_node = find_named(ydoc_root(kc->doc, 0), "users", user,
+		 "user")) == NULL) {
+		diag_set(diag, ydoc_root(kc->doc, 0),
+		    "user '%s' is not defined in users", user);
+		err = CR_ERR_NOTFOUND;
+		goto out;
+	}
+	select_cluster(kc, cluster);
+	if ((err = read_pem(kc, kc->user_node, &cert, &cert_dest, diag)) !=
+		CR_OK ||
+	    (err = read_pem(kc, kc->user_node, &key, &key_dest, diag)) !=
+		CR_OK ||
+	    (kc->cluster_node != NULL &&
+		(err = read_pem(kc, kc->cluster_node, &ca, &ca_dest, diag)) !=
+		    CR_OK))
+		goto out;
+	*kcp = kc;
+	kc = NULL;
+out:
+	kcfgcert_free(kc);
+	return err;
+}
+
 void
 kcfgcert_free(struct kcfgcert *kc)
 {

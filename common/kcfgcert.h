@@ -76,6 +76,20 @@ enum cr_err kcfgcert_load_remap(const char *path,
     const struct kcfgcert_remap *remap, struct kcfgcert **kcp,
     struct ydoc_diag *diag) CR_MUST_CHECK;
 
+/*
+ * Like kcfgcert_load(), but for the named user (and the named cluster,
+ * when this file defines it) instead of the current context's: a
+ * kubeconfig chosen with --context, or a user that one file of $KUBECONFIG
+ * defines while another sets current-context. Without that cluster,
+ * cluster, server and ca_pem stay empty and kcfgcert_replace() leaves the
+ * CA data alone. Returns CR_ERR_NOTFOUND when the file does not define
+ * the user; otherwise as kcfgcert_load(). On success *kcp must be
+ * released with kcfgcert_free().
+ */
+enum cr_err kcfgcert_load_user(const char *path, const char *user,
+    const char *cluster, struct kcfgcert **kcp,
+    struct ydoc_diag *diag) CR_MUST_CHECK;
+
 /* Wipes the key and releases kc. Passing NULL is a no-op. */
 void kcfgcert_free(struct kcfgcert *kc);
 

@@ -57,5 +57,6 @@ int cmd_apply(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_kubeconfig(int argc, char **argv);
 
 #endif /* CR_CLI_H */

@@ -36,6 +36,8 @@ static const struct cli_cmd cmds[] = {
 	    "show the last rollout: each node's state and what to run next" },
 	{ "check", cmd_check,
 	    "expiry of every certificate on every node, for monitoring" },
+	{ "kubeconfig", cmd_kubeconfig,
+	    "refresh your kubeconfig's client certificate from a node" },
 };
 
 static void
