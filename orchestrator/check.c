@@ -568,23 +568,30 @@ check_prom_escape(const char *s, struct buf *out)
 	}
 }
 
+/* NaN, infinities and zero as Go writes them; false for other values. */
+static bool
+prom_special(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "NaN");
+	else if (isinf(v))
+		snprintf(buf, len, "%s", v > 0 ? "+Inf" : "-Inf");
+	else if (v == 0)
+		snprintf(buf, len, "0");
+	else
+		return false;
+	return true;
+}
+
 void
 check_prom_float(double v, char *buf, size_t len)
 {
 	char tmp[48];
-	int prec, exp10;
+	long exp10;
+	int prec, frac;
 
-	if (isnan(v)) {
-		snprintf(buf, len, "NaN");
+	if (prom_special(v, buf, len))
 		return;
-	}
-	if (isinf(v) || v == 0) {
-		snprintf(buf, len, "%s",
-		    v == 0    ? "0" :
-			v > 0 ? "+Inf" :
-				"-Inf");
-		return;
-	}
 	/* The fewest significant digits that read back as v. */
 	for (prec = 1; prec < 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
@@ -592,12 +599,12 @@ check_prom_float(double v, char *buf, size_t len)
 			break;
 	}
 	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-	exp10 = atoi(strchr(tmp, 'e') + 1);
+	exp10 = strtol(strchr(tmp, 'e') + 1, NULL, 10);
+	frac = prec - 1 - (int)exp10;
 	if (exp10 < -4 || exp10 >= 6)
 		snprintf(buf, len, "%s", tmp);
 	else
-		snprintf(buf, len, "%.*f",
-		    prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, v);
+		snprintf(buf, len, "%.*f", frac > 0 ? frac : 0, v);
 }
 
 /* One metric family's HELP and TYPE lines. */

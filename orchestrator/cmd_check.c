@@ -18,7 +18,7 @@
 #include "jv.h"
 #include "log.h"
 
-#define CHECK_DEFAULT_TIMEOUT_MS (60 * 1000)
+#define CHECK_DEFAULT_TIMEOUT_MS ((int64_t)60 * 1000)
 
 static void
 usage_head(FILE *fp)

@@ -15,7 +15,7 @@
 #include "kcrefresh.h"
 #include "log.h"
 
-#define REFRESH_DEFAULT_TIMEOUT_MS (60 * 1000)
+#define REFRESH_DEFAULT_TIMEOUT_MS ((int64_t)60 * 1000)
 
 static int refresh(int argc, char **argv);
 

@@ -1,6 +1,7 @@
-/* memfd_create(2) keeps the fetched admin.conf off the disk. */
-#define _GNU_SOURCE
-
+/*
+ * Built with _GNU_SOURCE (orchestrator/CMakeLists.txt): memfd_create(2)
+ * keeps the fetched admin.conf off the disk.
+ */
 #include "kcrefresh.h"
 
 #include <sys/mman.h>

@@ -121,22 +121,23 @@ make_alice(void)
 	struct strv orgs = { NULL, 0 }, ekus = { NULL, 0 };
 	EVP_PKEY *cakey = NULL, *key = NULL;
 	X509 *ca = NULL, *x = NULL;
+	X509_NAME *name;
 	struct cert_tmpl t;
 
 	load_ca(&ca, &cakey);
 	strv_push(&orgs, "dev");
 	strv_push(&ekus, "clientAuth");
 	memset(&t, 0, sizeof(t));
-	t.subject = cert_name_new("alice", &orgs);
+	t.subject = name = cert_name_new("alice", &orgs);
 	t.ext_key_usages = &ekus;
 	t.not_before = time(NULL) - 3600;
-	t.not_after = time(NULL) + 20 * 86400;
+	t.not_after = time(NULL) + (time_t)20 * 86400;
 	NEED(cert_key_new(CERT_KEY_ECDSA_P256, &key) == CR_OK);
 	NEED(cert_issue(&t, key, ca, cakey, &x) == CR_OK);
 	NEED(cert_to_pem(x, &fx.alice.cert) == CR_OK);
 	NEED(cert_key_to_pem(key, &fx.alice.key) == CR_OK);
 	copy_buf(&fx.alice.ca, &fx.a365.ca);
-	X509_NAME_free((X509_NAME *)(uintptr_t)t.subject);
+	X509_NAME_free(name);
 	X509_free(x);
 	X509_free(ca);
 	EVP_PKEY_free(key);
@@ -161,7 +162,7 @@ reissue_ca(void)
 	t.dns_names = &dns;
 	t.is_ca = true;
 	t.not_before = time(NULL) - 3600;
-	t.not_after = time(NULL) + 3650 * 86400;
+	t.not_after = time(NULL) + (time_t)3650 * 86400;
 	NEED(cert_issue(&t, cakey, NULL, cakey, &x) == CR_OK);
 	NEED(cert_to_pem(x, &fx.ca_a_reissued) == CR_OK);
 	X509_free(x);
@@ -423,7 +424,7 @@ test_parse_admin(void)
 	char *text = admin_conf(&fx.a365.ca, &fx.a365.cert, &fx.a365.key);
 	char *file_ref = xasprintf("%s    client-certificate: /nonexistent\n",
 	    text);
-	char *ca_ref = xstrdup(text);
+	char *ca_ref;
 	struct kcfgcert *kc = NULL;
 	char why[512], *p;
 
@@ -441,8 +442,10 @@ test_parse_admin(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(why, "'client-certificate' names a file"));
 	CU_ASSERT_PTR_NULL(kc);
-	p = strstr(ca_ref, "certificate-authority-data:");
-	memcpy(p, "certificate-authority:     ", 27);
+	/* The CA as a file reference instead of data. */
+	p = strstr(text, "certificate-authority-data:");
+	ca_ref = xasprintf("%.*scertificate-authority:%s", (int)(p - text),
+	    text, p + strlen("certificate-authority-data:"));
 	CU_ASSERT_EQUAL(kcrefresh_parse_admin(ca_ref, strlen(ca_ref), &kc, why,
 			    sizeof(why)),
 	    CR_ERR_CONFIG);
@@ -475,7 +478,7 @@ enum fresh {
 	FRESH_NO_CA,       /* no certificate-authority-data */
 };
 
-struct check_row {
+struct check_row { /* NOLINT(clang-analyzer-optin.performance.Padding) */
 	const char *name;
 	const struct cred *cur;
 	enum kca kca;
@@ -673,11 +676,10 @@ cross_check(const char *path, const char *backup)
 	char *ca = ct_path(fx.ca_a, "pki/ca.crt");
 	const char *verify[] = { "openssl", "verify", "-CAfile", ca, crt,
 		NULL };
+	static const char jsonpath[] = "jsonpath={.users[?(@.name==\"admin\")]"
+				       ".user.client-certificate-data}";
 	const char *view[] = { "kubectl", "config", "view", "--raw",
-		"--kubeconfig", path, "-o",
-		"jsonpath={.users[?(@.name==\"admin\")].user."
-		"client-certificate-data}",
-		NULL };
+		"--kubeconfig", path, "-o", jsonpath, NULL };
 	char *serial, *want = b64(&fx.a365.cert);
 	struct buf out = BUF_INIT;
 
@@ -859,11 +861,11 @@ test_print(void)
 	res.backup = xstrdup("/home/op/.kube/config.certroll-20261128T130000Z");
 	res.old_cert.subject = xstrdup("O=dev, CN=alice");
 	res.old_cert.serial = xstrdup("0A");
-	res.old_cert.not_after = time(NULL) - 86400 - 60;
+	res.old_cert.not_after = time(NULL) - (time_t)86400 - 60;
 	res.new_cert.subject = xstrdup(
 	    "O=kubeadm:cluster-admins, CN=kubernetes-admin");
 	res.new_cert.serial = xstrdup("0B");
-	res.new_cert.not_after = time(NULL) + 364 * 86400 + 3600;
+	res.new_cert.not_after = time(NULL) + (time_t)364 * 86400 + 3600;
 	res.identity_changed = true;
 	CU_ASSERT_FATAL((fp = open_memstream(&out, &len)) != NULL);
 	kcrefresh_print(&res, "/home/op/.kube/config", "alice", false, fp);
