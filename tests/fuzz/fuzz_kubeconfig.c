@@ -20,10 +20,10 @@
  * never run.
  *
  * Contract checked beyond memory safety: a failure explains itself and
- * returns nothing; a success has a context, and a client certificate
- * exactly when it has a key; kcfgcert_replace() of an embedded credential
- * rewrites the file so that it loads again with the new certificate and
- * key.
+ * returns nothing; a success has a context and a file, and a client
+ * certificate exactly when it has a key; kcfgcert_replace() of an embedded
+ * credential rewrites the file so that it loads again with the new certificate
+ * and key.
  */
 #include <sys/stat.h>
 
@@ -242,8 +242,19 @@ check_kubecfg(const struct kubecfg_opts *o)
 	    (cert == NULL) != (key == NULL) ||
 	    kubecfg_display_path(cfg) == NULL)
 		abort();
+	if (kubecfg_has_token_file(cfg) && kubecfg_token(cfg) == NULL)
+		abort();
 	(void)kubecfg_server(cfg);
 	(void)kubecfg_cert_not_after(cfg);
+	(void)kubecfg_tls_server_name(cfg);
+	(void)kubecfg_proxy_url(cfg);
+	(void)kubecfg_insecure(cfg);
+	(void)kubecfg_disable_compression(cfg);
+	/* A context may name no user (anonymous), as kubectl allows. */
+	(void)kubecfg_cluster_name(cfg);
+	(void)kubecfg_user_name(cfg);
+	if (kubecfg_path(cfg) == NULL)
+		abort();
 	memset(&cred, 0, sizeof(cred));
 	diag.msg[0] = '\0';
 	/* An exec plugin is a program named by the input: never run it. */
