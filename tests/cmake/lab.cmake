@@ -1,39 +1,69 @@
 # The multi-node lab (tests/lab/lab, docs/lab.md): needs root and network
 # namespaces; every test skips with 77 and a reason otherwise. The lab is
 # built once per ctest run by the lab.up fixture and removed by lab.down.
+# The tests share it and change it (drain, etcd restart, rollout), so they
+# run one at a time (RESOURCE_LOCK crlab).
 set(CR_LAB_DIR /tmp/certroll-lab-ctest)
 set(CR_LAB ${PROJECT_SOURCE_DIR}/tests/lab/lab)
 set(CR_LAB_ENV CERTROLL_LAB_DIR=${CR_LAB_DIR} CR_BIN_DIR=${CR_BIN_DIR})
 
+# cr_lab_test(<name> <timeout> COMMAND...) registers lab.<name>.
+function(cr_lab_test name timeout)
+  add_test(NAME lab.${name} COMMAND ${ARGN})
+  set_tests_properties(lab.${name} PROPERTIES FIXTURES_REQUIRED crlab
+    LABELS lab TIMEOUT ${timeout} SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab
+    ENVIRONMENT "${CR_LAB_ENV}")
+endfunction()
+
 add_test(NAME lab.up COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_up.sh)
 add_test(NAME lab.down COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_down.sh)
 set_tests_properties(lab.up PROPERTIES FIXTURES_SETUP crlab LABELS lab
-  TIMEOUT 180 SKIP_RETURN_CODE 77 ENVIRONMENT "${CR_LAB_ENV}")
+  TIMEOUT 180 SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab
+  ENVIRONMENT "${CR_LAB_ENV}")
 set_tests_properties(lab.down PROPERTIES FIXTURES_CLEANUP crlab LABELS lab
-  TIMEOUT 120 SKIP_RETURN_CODE 77 ENVIRONMENT "${CR_LAB_ENV}")
+  TIMEOUT 120 SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab
+  ENVIRONMENT "${CR_LAB_ENV}")
 
-# test_remote runs inside the hub namespace, where the nodes are.
+# The real ssh and kubectl with the lab's files.
+cr_lab_test(clients 120 ${PROJECT_SOURCE_DIR}/tests/integration/lab_clients.sh)
+# Nodes, mirror pods and workloads Ready; kubectl drain and uncordon.
+cr_lab_test(cluster 180 ${PROJECT_SOURCE_DIR}/tests/integration/lab_cluster.sh)
+
+# test_remote runs inside the hub namespace, where the nodes are: host key
+# rows, agent delivery by checksum, a node lost mid-command.
 add_executable(test_remote unit/test_remote.c)
 target_link_libraries(test_remote PRIVATE cr_cutest cr_defaults cr::cr_orch)
 target_compile_definitions(test_remote PRIVATE
   CR_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CR_BIN_DIR="${CR_BIN_DIR}")
-add_test(NAME lab.remote COMMAND ${CR_LAB} exec -- $<TARGET_FILE:test_remote>)
-set_tests_properties(lab.remote PROPERTIES FIXTURES_REQUIRED crlab
-  LABELS lab TIMEOUT 180 SKIP_RETURN_CODE 77
-  ENVIRONMENT "${CR_LAB_ENV};CR_TEST_FILTER=remote_lab")
-# HELLO, INSPECT, BYE on every node; skips until the agent has "serve".
-add_test(NAME lab.agent_roundtrip
-  COMMAND ${CR_LAB} exec -- $<TARGET_FILE:test_remote>)
-set_tests_properties(lab.agent_roundtrip PROPERTIES FIXTURES_REQUIRED crlab
-  LABELS lab TIMEOUT 180 SKIP_RETURN_CODE 77
-  ENVIRONMENT "${CR_LAB_ENV};CR_TEST_FILTER=remote_serve")
+cr_lab_test(remote 180 ${CR_LAB} exec -- $<TARGET_FILE:test_remote>)
+set_property(TEST lab.remote APPEND PROPERTY ENVIRONMENT
+  CR_TEST_FILTER=remote_lab)
+# HELLO, INSPECT, HEALTH, BYE with the agent on every node at once.
+cr_lab_test(agent_roundtrip 180 ${CR_LAB} exec -- $<TARGET_FILE:test_remote>)
+set_property(TEST lab.agent_roundtrip APPEND PROPERTY ENVIRONMENT
+  CR_TEST_FILTER=remote_serve)
 
-add_test(NAME lab.clients COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_clients.sh)
-set_tests_properties(lab.clients PROPERTIES FIXTURES_REQUIRED crlab
-  LABELS lab TIMEOUT 120 SKIP_RETURN_CODE 77 ENVIRONMENT "${CR_LAB_ENV}")
+# An etcd member renewed and restarted; quorum must hold (zero failed writes).
+cr_lab_test(etcd_restart 180
+  ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
+# certroll plan and apply end to end; new certificates served everywhere.
+cr_lab_test(rollout 600 ${PROJECT_SOURCE_DIR}/tests/integration/lab_rollout.sh)
 
-# etcd member restart with renewed certificates; quorum must hold.
-add_test(NAME lab.etcd_restart
-  COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
-set_tests_properties(lab.etcd_restart PROPERTIES FIXTURES_REQUIRED crlab
-  LABELS lab TIMEOUT 180 SKIP_RETURN_CODE 77 ENVIRONMENT "${CR_LAB_ENV}")
+# Other areas register lab tests too (on the crlab fixture, some deferred
+# to the end of the directory). Once all are declared: each takes the lab
+# alone, and the rollout, which renews every certificate, runs last.
+function(cr_lab_serialize)
+  get_property(tests DIRECTORY PROPERTY TESTS)
+  set(others "")
+  foreach(t IN LISTS tests)
+    get_test_property(${t} FIXTURES_REQUIRED fx)
+    if(fx STREQUAL "crlab")
+      set_property(TEST ${t} PROPERTY RESOURCE_LOCK crlab)
+      if(NOT t STREQUAL "lab.rollout")
+        list(APPEND others ${t})
+      endif()
+    endif()
+  endforeach()
+  set_tests_properties(lab.rollout PROPERTIES DEPENDS "${others}")
+endfunction()
+cmake_language(DEFER CALL cr_lab_serialize)

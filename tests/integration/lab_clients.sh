@@ -1,8 +1,9 @@
 #!/bin/bash
 # The real OpenSSH client (and kubectl, when the lab has the API) work with
 # the files in the lab directory: strict host key checking against its
-# known_hosts, its key, its kubeconfig. Each node is its own host: its
-# name, its /etc/kubernetes, its /var/lib/certroll.
+# known_hosts (a wrong and an unknown host key are refused), its key, its
+# kubeconfig (the cluster's admin, valid a year). Each node is its own
+# host: its name, its /etc/kubernetes, its /var/lib/certroll.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
 	echo "skip: the lab needs root"
@@ -28,11 +29,27 @@ if "$lab" exec -- ssh -F "$dir/ssh_config" -o UserKnownHostsFile="$dir/known_hos
 	echo "FAIL: ssh accepted a wrong host key"
 	fail=1
 fi
+# An unknown host: OpenSSH with strict checking refuses it.
+grep -v '^10\.200\.0\.11,cp1 ' "$dir/known_hosts" >"$dir/known_hosts.bad"
+if "$lab" exec -- ssh -F "$dir/ssh_config" -o UserKnownHostsFile="$dir/known_hosts.bad" cp1 true 2>/dev/null; then
+	echo "FAIL: ssh accepted an unknown host"
+	fail=1
+fi
 rm -f "$dir/known_hosts.bad"
 if [ -e "$dir/sim/init.pid" ]; then
-	"$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" get nodes -o name |
-		sort | tr '\n' ' ' | grep -q "node/cp1 node/cp2" ||
-		{ echo "FAIL: kubectl get nodes"; fail=1; }
+	want=$(sed 's|^|node/|' "$dir/nodes.list" | tr '\n' ' ')
+	got=$("$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" get nodes -o name | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || { echo "FAIL: kubectl get nodes: '$got', want '$want'"; fail=1; }
+	# The workstation's credential: an admin of the cluster CA, valid for a
+	# year whatever the node certificates' expiry.
+	sed -n 's/^ *client-certificate-data: //p' "$dir/kubeconfig" | base64 -d >"$dir/admin.pem"
+	openssl verify -CAfile "$dir/nodes/cp1/kubernetes/pki/ca.crt" "$dir/admin.pem" >/dev/null ||
+		{ echo "FAIL: the kubeconfig's client certificate is not of the cluster CA"; fail=1; }
+	openssl x509 -in "$dir/admin.pem" -noout -checkend $((360 * 86400)) >/dev/null ||
+		{ echo "FAIL: the kubeconfig's client certificate expires within 360 days"; fail=1; }
+	openssl x509 -in "$dir/admin.pem" -noout -subject | grep -q 'O = system:masters' ||
+		{ echo "FAIL: the kubeconfig's client certificate is not in system:masters"; fail=1; }
+	rm -f "$dir/admin.pem"
 else
 	echo "lab_clients: no API in this lab (--ssh-only); kubectl not checked"
 fi

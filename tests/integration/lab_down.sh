@@ -1,7 +1,8 @@
 #!/bin/bash
 # CTest fixture lab.down, and the test that `lab down` leaves nothing: every
 # process that ran in a lab namespace is gone (checked by PID), and no
-# namespace, /etc/netns entry, mount or file of the lab remains.
+# namespace, /etc/netns entry, mount, mount point `lab up` created, or file
+# of the lab remains.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
 	echo "skip: the lab needs root"
@@ -16,8 +17,11 @@ done
 for f in "$dir"/nodes/*/init.pid "$dir"/nodes/*/init.pid.unshare "$dir"/sim/init.pid; do
 	[ -f "$f" ] && pids="$pids $(cat "$f")"
 done
+created=$(cat "$dir/created" 2>/dev/null || true)
 echo "lab_down: $(echo $pids | wc -w) lab processes before down"
+t0=$(date +%s%N)
 "$lab" down
+echo "lab_down: down took $((($(date +%s%N) - t0) / 1000000)) ms"
 fail=0
 for p in $pids; do
 	if kill -0 "$p" 2>/dev/null; then
@@ -37,6 +41,12 @@ if grep -q "$dir" /proc/*/mountinfo 2>/dev/null; then
 	echo "FAIL: a mount of $dir is left in some mount namespace"
 	fail=1
 fi
+for d in $created; do
+	if [ -e "$d" ]; then
+		echo "FAIL: $d, created by lab up, is left"
+		fail=1
+	fi
+done
 if [ -e "$dir" ]; then
 	echo "FAIL: $dir is left"
 	fail=1

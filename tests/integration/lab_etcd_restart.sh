@@ -2,55 +2,60 @@
 # One lab node's etcd member gets renewed certificates and is restarted the
 # way the agent does it (etcd.yaml moved out of the manifests directory,
 # the member really gone, moved back, healthy again), while a monitor in
-# the hub writes through the etcd gateways of the other members: not one
-# write may fail (quorum kept), and the member must serve the new serial.
+# the hub writes through the etcd gateways of the other two members every
+# 100 ms: not one write may fail (quorum kept), and the member must serve
+# the new serial on its client and peer ports.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
 	echo "skip: the lab needs root"
 	exit 77
 fi
 dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-lab=$(dirname "$0")/../lab/lab
+here=$(cd "$(dirname "$0")" && pwd)
+lab=$here/../lab/lab
 if [ ! -e "$dir/sim/init.pid" ]; then
 	echo "skip: this lab has no static pods (--ssh-only: no API simulator)"
 	exit 77
 fi
+if [ "$(wc -l <"$dir/nodes.list")" -lt 3 ]; then
+	echo "skip: quorum with one member down needs 3 nodes"
+	exit 77
+fi
 node=cp2 ip=10.200.0.12
 P=$dir/nodes/cp1/kubernetes/pki/etcd
-cu() {
-	ip netns exec crlab-hub curl -s --max-time 1 --cacert "$P/ca.crt" \
-		--cert "$P/healthcheck-client.crt" --key "$P/healthcheck-client.key" "$@"
-}
 served_serial() {
-	echo | ip netns exec crlab-hub openssl s_client -connect "$ip:2379" \
+	echo | ip netns exec crlab-hub openssl s_client -connect "$ip:$1" \
 		-CAfile "$P/ca.crt" -cert "$P/healthcheck-client.crt" \
 		-key "$P/healthcheck-client.key" 2>/dev/null |
 		openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
 }
+health() {
+	ip netns exec crlab-hub curl -s --max-time 1 --cacert "$P/ca.crt" \
+		--cert "$P/healthcheck-client.crt" --key "$P/healthcheck-client.key" "$@"
+}
 
-# The monitor: bounded (at most 600 rounds), stops on the stop file.
-out=$dir/monitor.log stop=$dir/monitor.stop
-rm -f "$out" "$stop"
-(
-	k=$(printf /lab/monitor | base64)
-	for i in $(seq 600); do
-		[ -e "$stop" ] && break
-		for m in 11 13; do
-			v=$(printf '%s' "$i" | base64)
-			if cu -X POST -d "{\"key\":\"$k\",\"value\":\"$v\"}" \
-				"https://10.200.0.$m:2379/v3/kv/put" | grep -q '"revision"'; then
-				echo ok
-			else
-				echo "FAIL via 10.200.0.$m at $(date +%T.%N)"
-			fi
-		done >>"$out"
-		sleep 0.1
-	done
-) &
+out=$dir/etcd-monitor.log
+rm -f "$out"
+ip netns exec crlab-hub "$here/../lab/etcd-monitor" --each \
+	--endpoints https://10.200.0.11:2379,https://10.200.0.13:2379 \
+	--cacert "$P/ca.crt" --cert "$P/healthcheck-client.crt" \
+	--key "$P/healthcheck-client.key" --log "$out" --duration 120 \
+	>"$dir/etcd-monitor.json" &
 mon=$!
-trap 'touch "$stop"; wait $mon 2>/dev/null || true' EXIT
+held=0
+cleanup() {
+	kill "$mon" 2>/dev/null || true
+	wait "$mon" 2>/dev/null || true
+	if [ "$held" = 1 ]; then
+		"$lab" node $node -- mv /etc/kubernetes/certroll-held/etcd.yaml \
+			/etc/kubernetes/manifests/etcd.yaml || true
+	fi
+}
+trap cleanup EXIT
+sleep 1
 
-old=$(served_serial)
+old=$(served_serial 2379)
+old_peer=$(served_serial 2380)
 # Renew server and peer certificates from the node's own etcd CA: same
 # subject and SANs, new key and serial (lab.md's node-renew.sh).
 "$lab" node $node -- bash -euo pipefail -c '
@@ -70,36 +75,48 @@ for kind in server peer; do
 	rm -f $ext
 done'
 disk=$("$lab" node $node -- openssl x509 -in /etc/kubernetes/pki/etcd/server.crt -noout -serial | cut -d= -f2)
+disk_peer=$("$lab" node $node -- openssl x509 -in /etc/kubernetes/pki/etcd/peer.crt -noout -serial | cut -d= -f2)
 
 # Restart as the agent will: manifest out, member gone, manifest back.
 "$lab" node $node -- mkdir -p -m 0700 /etc/kubernetes/certroll-held
 "$lab" node $node -- mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/certroll-held/etcd.yaml
+held=1
 gone=0
 for i in $(seq 300); do
-	if ! cu "https://$ip:2379/health" >/dev/null; then gone=1; break; fi
+	if ! health "https://$ip:2379/health" >/dev/null; then
+		gone=1
+		break
+	fi
 	sleep 0.1
 done
 "$lab" node $node -- mv /etc/kubernetes/certroll-held/etcd.yaml /etc/kubernetes/manifests/etcd.yaml
+held=0
 back=0
 for i in $(seq 300); do
-	if cu -X POST -d '{}' "https://$ip:2379/v3/maintenance/status" | grep -q '"version"'; then
+	if health -X POST -d '{}' "https://$ip:2379/v3/maintenance/status" | grep -q '"version"'; then
 		back=1
 		break
 	fi
 	sleep 0.1
 done
 sleep 1
-touch "$stop"
-wait $mon || true
+kill "$mon"
+wait "$mon" || true
 trap - EXIT
-new=$(served_serial)
-writes=$(grep -c . "$out" || true)
-fails=$(grep -c FAIL "$out" || true)
-echo "etcd $node: gone=$gone back=$back serial $old -> $new (disk $disk); $writes writes, $fails failed"
+new=$(served_serial 2379)
+new_peer=$(served_serial 2380)
+summary=$(cat "$dir/etcd-monitor.json")
+echo "etcd $node: gone=$gone back=$back client serial $old -> $new (disk $disk)," \
+	"peer $old_peer -> $new_peer (disk $disk_peer); monitor $summary"
 fail=0
 [ "$gone" = 1 ] || { echo "FAIL: the member never went away"; fail=1; }
 [ "$back" = 1 ] || { echo "FAIL: the member did not come back"; fail=1; }
-[ "$new" = "$disk" ] && [ "$new" != "$old" ] || { echo "FAIL: not serving the renewed certificate"; fail=1; }
-[ "$fails" = 0 ] || { grep FAIL "$out"; fail=1; }
-[ "$writes" -gt 10 ] || { echo "FAIL: the monitor wrote too little ($writes)"; fail=1; }
+{ [ "$new" = "$disk" ] && [ "$new" != "$old" ]; } ||
+	{ echo "FAIL: port 2379 does not serve the renewed certificate"; fail=1; }
+{ [ "$new_peer" = "$disk_peer" ] && [ "$new_peer" != "$old_peer" ]; } ||
+	{ echo "FAIL: port 2380 does not serve the renewed certificate"; fail=1; }
+echo "$summary" | grep -q '"failed": 0,' || { cat "$out"; fail=1; }
+ticks=$(echo "$summary" | sed 's/.*"ticks": \([0-9]*\).*/\1/')
+[ "$ticks" -gt 20 ] || { echo "FAIL: the monitor wrote too little ($ticks rounds)"; fail=1; }
+rm -f "$out" "$dir/etcd-monitor.json"
 exit $fail

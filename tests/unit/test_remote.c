@@ -24,10 +24,12 @@
 #include "ssh.h"
 
 static const char *lab_dir;
-static char lab_cmd[512], agent[512], key[512];
+static char lab_cmd[512], agent[512], key[512], known_hosts[512];
 
-static struct ssh_session *
-node(const char *name)
+/* Connects to a lab node with known_hosts file kh; logs go to *logp. */
+static enum cr_err
+connect_node(const char *name, const char *kh, struct ssh_session **sp,
+    char **logp)
 {
 	char ip[32];
 	struct ssh_target t = { .name = name,
@@ -35,15 +37,101 @@ node(const char *name)
 		.port = 22,
 		.user = "root",
 		.identity_file = key };
-	struct ssh_opts o = { .no_agent = true,
+	struct ssh_opts o = { .known_hosts = kh,
+		.no_agent = true,
 		.no_default_key = true,
 		.keepalive_s = 1 };
-	struct ssh_session *s = NULL;
+	size_t len = 0;
+	FILE *fp = NULL;
+	enum cr_err err;
 
+	*logp = NULL;
 	snprintf(ip, sizeof(ip), "10.200.0.%d", 10 + atoi(name + 2));
-	if (ssh_connect(&t, &o, &s) != CR_OK)
-		return NULL;
+	if ((fp = open_memstream(logp, &len)) != NULL)
+		log_set_output(fp);
+	err = ssh_connect(&t, &o, sp);
+	if (fp != NULL) {
+		log_set_output(NULL);
+		fclose(fp);
+	}
+	return err;
+}
+
+static struct ssh_session *
+node(const char *name)
+{
+	struct ssh_session *s = NULL;
+	char *log = NULL;
+
+	if (connect_node(name, known_hosts, &s, &log) != CR_OK)
+		fprintf(stderr, "%s", log != NULL ? log : "");
+	free(log);
 	return s;
+}
+
+/* known_hosts of the lab with NAME's line dropped or its key replaced. */
+static void
+write_known_hosts(const char *path, const char *name, const char *key_line)
+{
+	char line[1024], prefix[64];
+	FILE *in = fopen(known_hosts, "r"), *out = fopen(path, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	snprintf(prefix, sizeof(prefix), "10.200.0.%d,%s ", 10 + atoi(name + 2),
+	    name);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, prefix, strlen(prefix)) != 0)
+			fputs(line, out);
+		else if (key_line != NULL)
+			fprintf(out, "%s%s\n", prefix, key_line);
+	}
+	fclose(in);
+	fclose(out);
+}
+
+/* libssh2 against a lab node's sshd with a right, unknown, changed key. */
+static void
+test_host_key_rows(void)
+{
+	static const struct {
+		const char *name;
+		const char *key_line; /* a wrong key for cp2, or NULL */
+		bool drop;            /* cp2 missing from known_hosts */
+		enum cr_err want;
+		const char *msg;
+	} rows[] = {
+		{ "correct", NULL, false, CR_OK, "" },
+		{ "unknown", NULL, true, CR_ERR_SSH, "unknown host key" },
+		{ "changed",
+		    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHdSgVbgSwPJ1JtaF7Zl"
+		    "SXXVDSHFpRwwJ8NNydIvKq4g",
+		    false, CR_ERR_SSH, "HOST KEY CHANGED" },
+	};
+	char path[600];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/known_hosts.test", lab_dir);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ssh_session *s = NULL;
+		char *log = NULL;
+		enum cr_err err;
+
+		if (rows[i].drop || rows[i].key_line != NULL)
+			write_known_hosts(path, "cp2", rows[i].key_line);
+		err = connect_node("cp2",
+		    rows[i].drop || rows[i].key_line != NULL ? path :
+							       known_hosts,
+		    &s, &log);
+		CU_ASSERT_CASE(err == rows[i].want, rows[i].name);
+		CU_ASSERT_CASE((s != NULL) == (rows[i].want == CR_OK),
+		    rows[i].name);
+		CU_ASSERT_CASE(log != NULL && strstr(log, rows[i].msg) != NULL,
+		    rows[i].name);
+		ssh_close(s);
+		free(log);
+	}
+	unlink(path);
 }
 
 /* Runs argv on the host side (root namespace tools); returns stdout. */
@@ -144,6 +232,29 @@ link_down_later(void *arg)
 	return NULL;
 }
 
+/* Whether cp3's etcd member says it is healthy (lab.md: /health). */
+static bool
+cp3_etcd_healthy(void)
+{
+	char ca[600], cert[600], keyf[600];
+	const char *argv[] = { "curl", "-s", "--max-time", "2", "--cacert", ca,
+		"--cert", cert, "--key", keyf,
+		"https://10.200.0.13:2379/health", NULL };
+	char *out;
+	bool ok;
+
+	snprintf(ca, sizeof(ca), "%s/nodes/cp1/kubernetes/pki/etcd/ca.crt",
+	    lab_dir);
+	snprintf(cert, sizeof(cert),
+	    "%s/nodes/cp1/kubernetes/pki/etcd/healthcheck-client.crt", lab_dir);
+	snprintf(keyf, sizeof(keyf),
+	    "%s/nodes/cp1/kubernetes/pki/etcd/healthcheck-client.key", lab_dir);
+	out = host(argv);
+	ok = strstr(out, "\"health\":\"true\"") != NULL;
+	free(out);
+	return ok;
+}
+
 static void
 test_node_link_down(void)
 {
@@ -164,6 +275,69 @@ test_node_link_down(void)
 	free(host(up));
 	ssh_result_clear(&r);
 	ssh_close(s);
+	/* Leave the lab as found: cp3's etcd member back in the cluster. */
+	t0 = clock_mono_ms();
+	while (!cp3_etcd_healthy() && clock_mono_ms() - t0 < 30000)
+		clock_sleep_ms(200);
+	CU_ASSERT(cp3_etcd_healthy());
+}
+
+/* INSPECT: the node's own name and its API server certificate. */
+static enum cr_err
+inspect(struct remote *r, const char *name)
+{
+	struct proto_inspect_req req = { .kubernetes_dir = "/etc/kubernetes" };
+	struct proto_inspect_rep rep;
+	json_object *body = proto_inspect_req_encode(&req), *reply = NULL;
+	enum cr_err err;
+
+	memset(&rep, 0, sizeof(rep));
+	err = proto_call(remote_conn(r), PROTO_INSPECT_REQ, body,
+	    clock_deadline_ms(30000), &reply);
+	if (err == CR_OK)
+		err = proto_inspect_rep_decode(reply, &rep, NULL, 0);
+	if (err == CR_OK &&
+	    (strcmp(rep.node, name) != 0 ||
+		cert_list_find(&rep.certificates, "apiserver") == NULL)) {
+		fprintf(stderr, "%s: INSPECT_REP names node '%s'\n", name,
+		    rep.node);
+		err = CR_ERR_VERIFY;
+	}
+	json_object_put(body);
+	json_object_put(reply);
+	proto_inspect_rep_clear(&rep);
+	return err;
+}
+
+/* HEALTH: every component of the lab node answers, etcd included. */
+static enum cr_err
+health(struct remote *r, const char *name)
+{
+	struct proto_health_req req = { .kubernetes_dir = "/etc/kubernetes" };
+	struct proto_health_rep rep;
+	json_object *body = proto_health_req_encode(&req), *reply = NULL;
+	enum cr_err err;
+	bool etcd = false;
+	size_t i;
+
+	memset(&rep, 0, sizeof(rep));
+	err = proto_call(remote_conn(r), PROTO_HEALTH_REQ, body,
+	    clock_deadline_ms(30000), &reply);
+	if (err == CR_OK)
+		err = proto_health_rep_decode(reply, &rep, NULL, 0);
+	for (i = 0; err == CR_OK && i < rep.nchecks; i++) {
+		etcd |= strcmp(rep.checks[i].component, "etcd") == 0;
+		if (!rep.checks[i].ok)
+			fprintf(stderr, "%s: %s %s: %s\n", name,
+			    rep.checks[i].component, rep.checks[i].check,
+			    rep.checks[i].message);
+	}
+	if (err == CR_OK && (!rep.ok || !etcd))
+		err = CR_ERR_HEALTH;
+	json_object_put(body);
+	json_object_put(reply);
+	proto_health_rep_clear(&rep);
+	return err;
 }
 
 static enum cr_err
@@ -173,29 +347,19 @@ roundtrip(void *arg, size_t i)
 	struct remote_opts o = { .agent_path = agent };
 	struct ssh_session *s = node(names[i]);
 	struct remote *r = NULL;
-	struct proto_inspect_req req = { .kubernetes_dir = "/etc/kubernetes" };
-	struct proto_inspect_rep rep;
-	json_object *body, *reply = NULL;
 	enum cr_err err;
 
 	(void)arg;
-	memset(&rep, 0, sizeof(rep));
 	if (s == NULL || (err = remote_open(s, &o, &r)) != CR_OK) {
 		ssh_close(s);
 		return CR_ERR_SSH;
 	}
-	body = proto_inspect_req_encode(&req);
-	err = proto_call(remote_conn(r), PROTO_INSPECT_REQ, body,
-	    clock_deadline_ms(30000), &reply);
-	if (err == CR_OK)
-		err = proto_inspect_rep_decode(reply, &rep, NULL, 0);
-	if (err == CR_OK &&
-	    (strcmp(rep.node, names[i]) != 0 ||
-		cert_list_find(&rep.certificates, "apiserver") == NULL))
+	if (strcmp(remote_hello(r)->node, names[i]) != 0)
 		err = CR_ERR_VERIFY;
-	json_object_put(body);
-	json_object_put(reply);
-	proto_inspect_rep_clear(&rep);
+	if (err == CR_OK)
+		err = inspect(r, names[i]);
+	if (err == CR_OK)
+		err = health(r, names[i]);
 	if (remote_close(r, clock_deadline_ms(10000)) != CR_OK && err == CR_OK)
 		err = CR_ERR_PROTO;
 	ssh_close(s);
@@ -230,6 +394,7 @@ agent_serves(void)
 }
 
 static CU_TestInfo delivery_tests[] = {
+	{ "host_key_rows", test_host_key_rows },
 	{ "delivery_by_checksum", test_delivery_by_checksum },
 	{ "delivery_fresh_node", test_delivery_fresh_node },
 	{ "node_link_down", test_node_link_down },
@@ -264,6 +429,7 @@ main(void)
 	snprintf(lab_cmd, sizeof(lab_cmd), "%s/tests/lab/lab", CR_SOURCE_DIR);
 	snprintf(agent, sizeof(agent), "%s/certroll-agent", CR_BIN_DIR);
 	snprintf(key, sizeof(key), "%s/id_ed25519", lab_dir);
+	snprintf(known_hosts, sizeof(known_hosts), "%s/known_hosts", lab_dir);
 	log_init("test_remote", LOG_LEVEL_INFO);
 	if (strcmp(getenv("CR_TEST_FILTER") != NULL ? getenv("CR_TEST_FILTER") :
 						      "",

@@ -1,0 +1,107 @@
+#!/bin/bash
+# certroll end to end on the lab, as an operator runs it from the
+# workstation: `certroll plan` must say apply would proceed, `certroll
+# apply --yes` must renew every node while etcd keeps quorum (a monitor
+# writes through whichever member answers, every 100 ms: no write may
+# fail), and afterwards every node must serve new certificates on the API
+# server's and etcd's ports (serials from TLS handshakes, equal to the
+# files), be Ready and schedulable, with every mirror pod Ready, and
+# `certroll status` must show every node done. The outputs are kept in
+# $CERTROLL_LAB_DIR/rollout/.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: the lab needs root"
+	exit 77
+fi
+dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
+here=$(cd "$(dirname "$0")" && pwd)
+lab=$here/../lab/lab
+if [ ! -e "$dir/sim/init.pid" ]; then
+	echo "skip: this lab has no API (--ssh-only)"
+	exit 77
+fi
+out=$dir/rollout
+mkdir -p "$out"
+nodes=$(cat "$dir/nodes.list")
+P=$dir/nodes/cp1/kubernetes/pki/etcd
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+
+# serial HOST:PORT: the serial the endpoint serves.
+served() {
+	echo | ip netns exec crlab-hub openssl s_client -connect "$1" \
+		-CAfile "$P/ca.crt" -cert "$P/healthcheck-client.crt" \
+		-key "$P/healthcheck-client.key" 2>/dev/null |
+		openssl x509 -noout -serial 2>/dev/null | cut -d= -f2
+}
+# disk NODE FILE: the serial of a certificate file of NODE.
+disk() {
+	openssl x509 -in "$dir/nodes/$1/kubernetes/pki/$2" -noout -serial | cut -d= -f2
+}
+snapshot() {
+	local n ip
+	for n in $nodes; do
+		ip=10.200.0.$((${n#cp} + 10))
+		echo "$n 6443 $(served "$ip:6443") $(disk "$n" apiserver.crt)"
+		echo "$n 2379 $(served "$ip:2379") $(disk "$n" etcd/server.crt)"
+		echo "$n 2380 $(served "$ip:2380") $(disk "$n" etcd/peer.crt)"
+	done
+}
+
+before=$(snapshot)
+certroll() {
+	"$lab" exec -- certroll "$@" --state-dir "$out/state"
+}
+if ! certroll plan -i "$dir/inventory.ini" >"$out/plan.txt" 2>&1; then
+	cat "$out/plan.txt"
+	bad "certroll plan says apply would not proceed"
+fi
+grep -q "Result: 'certroll apply' would proceed" "$out/plan.txt" || bad "plan: no 'would proceed'"
+
+endpoints=$(for n in $nodes; do printf 'https://10.200.0.%d:2379,' $((${n#cp} + 10)); done)
+ip netns exec crlab-hub "$here/../lab/etcd-monitor" --any \
+	--endpoints "${endpoints%,}" --cacert "$P/ca.crt" \
+	--cert "$P/healthcheck-client.crt" --key "$P/healthcheck-client.key" \
+	--log "$out/etcd-monitor.log" --duration 600 >"$out/etcd-monitor.json" &
+mon=$!
+trap 'kill $mon 2>/dev/null || true; wait $mon 2>/dev/null || true' EXIT
+t0=$(date +%s)
+if ! certroll apply -i "$dir/inventory.ini" --yes >"$out/apply.txt" 2>&1; then
+	tail -n 40 "$out/apply.txt"
+	bad "certroll apply failed"
+fi
+t1=$(date +%s)
+kill "$mon"
+wait "$mon" || true
+trap - EXIT
+grep -q '"failed": 0,' "$out/etcd-monitor.json" ||
+	bad "etcd lost quorum during the rollout: $(cat "$out/etcd-monitor.json")"
+
+after=$(snapshot)
+while read -r n port served_now disk_now; do
+	old=$(echo "$before" | awk -v n="$n" -v p="$port" '$1 == n && $2 == p {print $3}')
+	[ "$served_now" = "$disk_now" ] || bad "$n:$port serves $served_now, the file holds $disk_now"
+	[ "$served_now" != "$old" ] || bad "$n:$port still serves the old certificate $old"
+done <<<"$after"
+
+kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
+nodes_json=$(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.unschedulable}{"\n"}{end}')
+for n in $nodes; do
+	echo "$nodes_json" | grep -qx "$n True " || bad "node $n is not Ready and schedulable: $(echo "$nodes_json" | grep "^$n ")"
+done
+mirror=$(kc -n kube-system get pods -l tier=control-plane -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+[ "$mirror" = $((4 * $(echo $nodes | wc -w))) ] || bad "$mirror mirror pods Ready"
+certroll status >"$out/status.txt" 2>&1 || bad "certroll status failed"
+for n in $nodes; do
+	grep -q "^$n  *done " "$out/status.txt" || bad "certroll status: $n is not done"
+done
+echo "lab_rollout: plan, then apply renewed $(echo $nodes | wc -w) nodes in $((t1 - t0)) s;" \
+	"etcd monitor $(cat "$out/etcd-monitor.json")"
+echo "--- certroll plan"
+cat "$out/plan.txt"
+echo "--- certroll apply"
+cat "$out/apply.txt"
+exit $fail
