@@ -8,14 +8,17 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "agent.h"
+#include "agent_int.h"
 #include "buf.h"
 #include "cu_run.h"
 #include "fileio.h"
@@ -23,6 +26,7 @@
 #include "log.h"
 #include "opsfix.h"
 #include "run.h"
+#include "xmalloc.h"
 
 #define DB_SIZE (5 * 32768 + 1234) /* the fixture's default */
 
@@ -370,6 +374,94 @@ test_snapshot_real_etcd(void)
 	json_object_put(res);
 }
 
+/* etcd's stream for a database of db_len bytes in blobs of chunk bytes. */
+static void
+door_stream(struct buf *out, size_t db_len, size_t chunk, bool bad_trailer,
+    struct buf *db)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], b64[4 * 256];
+	unsigned mdlen = 0;
+	size_t i, n;
+
+	for (i = 0; i < db_len; i++)
+		buf_putc(db, (char)(i * 7 + 3));
+	for (i = 0; i < db_len; i += n) {
+		n = db_len - i < chunk ? db_len - i : chunk;
+		EVP_EncodeBlock(b64, db->data + i, (int)n);
+		buf_printf(out,
+		    "{\"result\":{\"remaining_bytes\":\"%zu\",\"blob\":\"%s\"}}"
+		    "\n",
+		    db_len - i - n + 32, b64);
+	}
+	EVP_Digest(db->data, db->len, md, &mdlen, EVP_sha256(), NULL);
+	md[0] ^= bad_trailer ? 1 : 0;
+	buf_put(db, md, mdlen);
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	buf_printf(out, "{\"result\":{\"blob\":\"%s\"}}\n", b64);
+}
+
+static const struct door_case {
+	const char *name;
+	size_t db_len, chunk, piece, max_line;
+	bool bad_trailer;
+	enum cr_err want;
+} door_cases[] = {
+	{ "whole", 1000, 180, 0, 0, false, CR_OK },
+	{ "byte_by_byte", 100, 40, 1, 0, false, CR_OK },
+	{ "odd_pieces", 500, 128, 7, 0, false, CR_OK },
+	{ "trailer_only", 0, 1, 0, 0, false, CR_ERR_PROTO },
+	{ "bad_trailer", 100, 50, 3, 0, true, CR_ERR_VERIFY },
+	{ "line_over_cap", 100, 100, 0, 64, false, CR_ERR_PROTO },
+};
+
+/* agent_snapshot_parse(): the parser without TLS (agent_int.h's door). */
+static void
+test_snapshot_door(void)
+{
+	struct agent_snapshot_stream st;
+	struct buf body, db, back;
+	char *path = xasprintf("%s/door.db", cu_tmpdir());
+	size_t i;
+	enum cr_err err;
+
+	for (i = 0; i < sizeof(door_cases) / sizeof(door_cases[0]); i++) {
+		const struct door_case *c = &door_cases[i];
+
+		body = (struct buf)BUF_INIT;
+		db = (struct buf)BUF_INIT;
+		back = (struct buf)BUF_INIT;
+		door_stream(&body, c->db_len, c->chunk, c->bad_trailer, &db);
+		memset(&st, 0, sizeof(st));
+		st.data = body.data;
+		st.len = body.len;
+		st.piece = c->piece;
+		st.max_line = c->max_line;
+		st.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		CU_ASSERT_FATAL(st.fd != -1);
+		err = agent_snapshot_parse(&st);
+		close(st.fd);
+		CU_ASSERT_CASE(err == c->want, c->name);
+		CU_ASSERT_CASE((err == CR_OK) == (st.why[0] == '\0'), c->name);
+		if (err == CR_OK) {
+			CU_ASSERT_CASE(file_read(path, 1 << 20, &back) ==
+				    CR_OK &&
+				back.len == db.len &&
+				memcmp(back.data, db.data, db.len) == 0 &&
+				st.total == db.len && strlen(st.sha256) == 64,
+			    c->name);
+		}
+		buf_clear(&back);
+		buf_clear(&db);
+		buf_clear(&body);
+	}
+	free(path);
+}
+
+static CU_TestInfo door_tests[] = {
+	{ "parse", test_snapshot_door },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo stream_tests[] = {
 	{ "streams", test_snapshot_streams },
 	{ "setup_errors", test_snapshot_setup_errors },
@@ -383,6 +475,7 @@ static CU_TestInfo etcd_tests[] = {
 };
 
 static CU_SuiteInfo suites[] = {
+	{ .pName = "snapshot_door", .pTests = door_tests },
 	{ .pName = "snapshot_stream",
 	    .pInitFunc = suite_init,
 	    .pCleanupFunc = suite_clean,
