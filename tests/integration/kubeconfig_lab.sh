@@ -57,8 +57,10 @@ nodes_seen() {
 }
 
 # The client certificate (or key) of a kubeconfig's only user, as PEM.
+# In the hub: some kubectl builds (the gcloud dispatcher) ask the server
+# for its version even for 'config view', and only the hub reaches it.
 field() {
-	kubectl config view --raw --kubeconfig "$1" \
+	"$lab" exec -- kubectl config view --raw --kubeconfig "$1" \
 		-o jsonpath="{.users[0].user.client-$2-data}" | base64 -d
 }
 

@@ -241,7 +241,7 @@ admin_conf(const struct buf *ca, const struct buf *cert, const struct buf *key)
 			       "clusters:\n"
 			       "- cluster:\n"
 			       "%s%s%s"
-			       "    server: https://10.0.0.1:6443\n"
+			       "    server: https://127.0.0.1:1\n"
 			       "  name: kubernetes\n"
 			       "contexts:\n"
 			       "- context:\n"
@@ -265,6 +265,10 @@ admin_conf(const struct buf *ca, const struct buf *cert, const struct buf *key)
 }
 
 /*
+ * The servers are closed loopback ports: some kubectl builds (the gcloud
+ * dispatcher) ask the server for its version even for 'config view', and
+ * nothing may leave this machine.
+ *
  * The workstation's kubeconfig: several clusters, users and contexts,
  * preferences and extensions, the user "admin" of context "prod-admin"
  * holding cur. ca NULL: cluster prod skips TLS verification instead.
@@ -283,11 +287,11 @@ workstation(const char *name, const struct buf *ca, const struct cred *cur,
 	    "apiVersion: v1\nkind: Config\n"
 	    "preferences:\n  colors: true\n"
 	    "clusters:\n"
-	    "- name: prod\n  cluster:\n    server: https://10.0.0.1:6443\n"
+	    "- name: prod\n  cluster:\n    server: https://127.0.0.1:1\n"
 	    "%s%s\n"
 	    "    extensions:\n    - name: certroll.test/marker\n"
 	    "      extension: {purpose: 'kept as is', n: 3}\n"
-	    "- name: other\n  cluster:\n    server: https://10.9.9.9:6443\n"
+	    "- name: other\n  cluster:\n    server: https://127.0.0.2:1\n"
 	    "    certificate-authority-data: %s\n"
 	    "users:\n"
 	    "- name: admin\n  user:\n    client-certificate-data: %s\n"
