@@ -47,7 +47,9 @@ verdict(struct drain_verdict *v, bool del, enum drain_status st,
 	v->status = st;
 	v->group = g;
 	v->keep = NULL;
-	snprintf(v->msg, sizeof(v->msg), "%s", msg != NULL ? msg : "");
+	/* Truncation keeps the start of the message, which says enough. */
+	snprintf(v->msg, sizeof(v->msg), "%.*s", (int)sizeof(v->msg) - 1,
+	    msg != NULL ? msg : "");
 }
 
 static json_object *
@@ -782,7 +784,8 @@ note_answer(struct run *ru, bool answered, const char *why)
 	}
 	if (ru->silent_since == 0)
 		ru->silent_since = clock_mono_ms();
-	snprintf(ru->silent_why, sizeof(ru->silent_why), "%s", why);
+	snprintf(ru->silent_why, sizeof(ru->silent_why), "%.*s",
+	    (int)sizeof(ru->silent_why) - 1, why);
 }
 
 static void

@@ -781,8 +781,8 @@ explain_tls(const struct kube *k, const struct endpoint *ep, const char *why,
 	bool found = false;
 
 	if (explain_client_cert(k, reason, sizeof(reason))) {
-		snprintf(msg, len, "TLS handshake with %s failed: %s", ep->url,
-		    reason);
+		snprintf(msg, len, "TLS handshake with %.200s failed: %.700s",
+		    ep->url, reason);
 		return;
 	}
 	memset(chain, 0, sizeof(chain));
@@ -791,8 +791,8 @@ explain_tls(const struct kube *k, const struct endpoint *ep, const char *why,
 		found = explain_server_cert(&chain[i], i == 0, reason,
 		    sizeof(reason));
 	if (found)
-		snprintf(msg, len, "TLS handshake with %s failed %s", ep->url,
-		    reason);
+		snprintf(msg, len, "TLS handshake with %.200s failed %.700s",
+		    ep->url, reason);
 	else if (n > 0) {
 		timefmt_rfc3339(chain[0].not_after, until, sizeof(until));
 		snprintf(msg, len,

@@ -296,9 +296,11 @@ test_serve_renew_and_verify(void)
 	after = ct_x509(crt, "-serial", NULL);
 	CU_ASSERT_STRING_NOT_EQUAL(before, after);
 	api = renewed(&rr, "apiserver");
-	CU_ASSERT_FATAL(api != NULL);
-	CU_ASSERT_STRING_EQUAL(api->old_serial, before);
-	CU_ASSERT_STRING_EQUAL(api->new_serial, after);
+	CU_ASSERT_PTR_NOT_NULL(api);
+	if (api != NULL) {
+		CU_ASSERT_STRING_EQUAL(api->old_serial, before);
+		CU_ASSERT_STRING_EQUAL(api->new_serial, after);
+	}
 	/* The backup the renewal took verifies; one outside the root is
 	 * refused without being looked at. */
 	CU_ASSERT_EQUAL(
