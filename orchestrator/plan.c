@@ -152,6 +152,36 @@ warn(struct plan *p, const char *fmt, ...)
 	strv_push(&p->warnings, msg);
 }
 
+/*
+ * A warning about node: "cp1: <text>". The same text for several nodes
+ * becomes one warning, "cp1, cp2, cp3: <text>", instead of a wall of
+ * repeats.
+ */
+__attribute__((format(printf, 3, 4))) static void
+warn_node(struct plan *p, const char *node, const char *fmt, ...)
+{
+	char text[1024], *merged;
+	size_t i, n, t;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	t = strlen(text);
+	for (i = 0; i < p->warnings.n; i++) {
+		n = strlen(p->warnings.v[i]);
+		if (n < t + 2 || strcmp(p->warnings.v[i] + n - t, text) != 0 ||
+		    strncmp(p->warnings.v[i] + n - t - 2, ": ", 2) != 0)
+			continue;
+		merged = xasprintf("%.*s, %s: %s", (int)(n - t - 2),
+		    p->warnings.v[i], node, text);
+		free(p->warnings.v[i]);
+		p->warnings.v[i] = merged;
+		return;
+	}
+	warn(p, "%s: %s", node, text);
+}
+
 /* Appends ", name" (or "name") to a growing list in buf. */
 static void
 list_add(struct buf *b, const char *name)
@@ -186,7 +216,7 @@ api_checks(struct ctx *c, struct plan *p, int64_t deadline)
 		return;
 	}
 	check(p, PLAN_CHECK_API, true, "Kubernetes %s answers at %s", version,
-	    kube_current_endpoint(c->kube));
+	    kubecfg_server(c->kcfg));
 	free(version);
 	if (kubeadmcfg_fetch(c->kube, deadline, &p->config) == CR_OK) {
 		p->config_ok = true;
@@ -724,31 +754,30 @@ node_warnings(struct plan *p, const struct plan_node *pn,
 			list_add(&ext, ci->name);
 	}
 	if (legacy.len > 0)
-		warn(p,
-		    "%s: %s carry the pre-1.29 subject O=system:masters; "
-		    "renewal keeps it, as kubeadm does",
-		    pn->inv->name, buf_cstr(&legacy));
+		warn_node(p, pn->inv->name,
+		    "%s carry the pre-1.29 subject O=system:masters; renewal "
+		    "keeps it, as kubeadm does",
+		    buf_cstr(&legacy));
 	if (ext.len > 0)
-		warn(p,
-		    "%s: %s are signed by an external CA (its key is not on "
-		    "the node): they are not renewed here",
-		    pn->inv->name, buf_cstr(&ext));
+		warn_node(p, pn->inv->name,
+		    "%s are signed by an external CA (its key is not on the "
+		    "node): they are not renewed here",
+		    buf_cstr(&ext));
 	if (kc != NULL && !kc->missing &&
 	    kc->not_after - p->now < o->warn_expiry_s) {
 		duration_short_human(kc->not_after - p->now, left,
 		    sizeof(left));
-		warn(p,
-		    "%s: the kubelet's client certificate expires in %s; the "
+		warn_node(p, pn->inv->name,
+		    "the kubelet's client certificate expires in %s; the "
 		    "kubelet rotates it itself at 70-90%% of its life, so "
 		    "check that rotation works (kubelet.conf should point at "
 		    "kubelet-client-current.pem)",
-		    pn->inv->name, left);
+		    left);
 	}
 	if (pn->inspect.facts.kubeadm_version == NULL)
-		warn(p,
-		    "%s: kubeadm is not installed; the native OpenSSL renewer "
-		    "re-issues the certificates as kubeadm would",
-		    pn->inv->name);
+		warn_node(p, pn->inv->name,
+		    "kubeadm is not installed; the native OpenSSL renewer "
+		    "re-issues the certificates as kubeadm would");
 	buf_clear(&legacy);
 	buf_clear(&ext);
 }
