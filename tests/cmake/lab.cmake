@@ -17,8 +17,9 @@ endfunction()
 
 add_test(NAME lab.up COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_up.sh)
 add_test(NAME lab.down COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/lab_down.sh)
+# lab.up waits up to 8 minutes for another run's lab to be released.
 set_tests_properties(lab.up PROPERTIES FIXTURES_SETUP crlab LABELS lab
-  TIMEOUT 180 SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab
+  TIMEOUT 600 SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab
   ENVIRONMENT "${CR_LAB_ENV}")
 set_tests_properties(lab.down PROPERTIES FIXTURES_CLEANUP crlab LABELS lab
   TIMEOUT 120 SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab

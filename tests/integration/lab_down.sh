@@ -10,6 +10,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 lab=$(dirname "$0")/../lab/lab
 dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
+# Only the lab this ctest run (our parent) built, never another run's.
+if [ -e "$dir/holder" ] && [ "$(cut -d' ' -f1 "$dir/holder")" != "$PPID" ]; then
+	echo "skip: the lab in $dir belongs to another run (holder $(cat "$dir/holder")); left alone"
+	exit 77
+fi
+if [ ! -e "$dir/nodes.list" ]; then
+	echo "skip: no lab in $dir (lab.up did not build one)"
+	exit 77
+fi
 pids=""
 for ns in $(ip netns list | awk '{print $1}' | grep '^crlab-' || true); do
 	pids="$pids $(ip netns pids "$ns" | tr '\n' ' ')"
