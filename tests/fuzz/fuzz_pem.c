@@ -170,7 +170,6 @@ check_key(EVP_PKEY *key, X509 *x)
 		EVP_PKEY_free(again);
 	}
 	buf_clear_secret(&out);
-	out = (struct buf)BUF_INIT;
 	if (cert_pubkey_to_pem(key, &out) != CR_OK)
 		abort();
 	buf_clear(&out);
