@@ -361,8 +361,11 @@ h_verify(struct serve *s, json_object *body, json_object **replyp, char *why,
 			snprintf(why, len, "verify: %s", cr_strerror(err));
 		/* A failed verification is an error, so the session does not
 		 * open the way to RESTART (invariant 3). */
-		if (err == CR_OK && !r.ok)
+		if (err == CR_OK && !r.ok) {
 			err = verify_failure(&r, why, len);
+			json_object_put(*replyp);
+			*replyp = NULL; /* an ERROR goes out, not this */
+		}
 	}
 	agent_verify_result_clear(&r);
 	proto_verify_req_clear(&req);
