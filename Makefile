@@ -51,3 +51,15 @@ clean:
 
 fuzz:
 	@tests/fuzz/run-fuzz
+
+# make demo (tests/lab/demo): needs root. The build runs quietly into
+# build/demo-build.log; KEEP=1 keeps the lab afterwards.
+KEEP ?= 0
+.PHONY: demo
+demo: deps
+	@mkdir -p build
+	@echo "make demo: building (log: build/demo-build.log)"
+	@$(MAKE) --no-print-directory build >build/demo-build.log 2>&1 || \
+	  { tail -n 30 build/demo-build.log; \
+	    echo "make demo: the build failed; see build/demo-build.log" >&2; exit 1; }
+	@KEEP=$(KEEP) tests/lab/demo
