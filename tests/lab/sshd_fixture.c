@@ -239,22 +239,31 @@ below(pid_t pid, pid_t root)
 	return false;
 }
 
+/*
+ * Every PID is collected before any is signalled: a session process whose
+ * sshd parent died first is reparented to init, no longer looks "below"
+ * the listener, and was left behind (stopped, after SIGSTOP) for good.
+ */
 int
 sshd_fixture_signal_sessions(const struct sshd_fixture *f, int sig)
 {
 	DIR *d = opendir("/proc");
 	const struct dirent *de;
-	pid_t pid;
+	pid_t pid, pids[512];
+	size_t i, npids = 0;
 	int n = 0;
 
-	while (d != NULL && (de = readdir(d)) != NULL) {
+	while (d != NULL && (de = readdir(d)) != NULL && npids < 512) {
 		if ((pid = (pid_t)atoi(de->d_name)) <= 0 || pid == f->pid)
 			continue;
-		if (below(pid, f->pid) && kill(pid, sig) == 0)
-			n++;
+		if (below(pid, f->pid))
+			pids[npids++] = pid;
 	}
 	if (d != NULL)
 		closedir(d);
+	for (i = 0; i < npids; i++)
+		if (kill(pids[i], sig) == 0)
+			n++;
 	return n;
 }
 
