@@ -27,25 +27,25 @@
 #include "xmalloc.h"
 
 /* known_hosts files are small; a bigger one is not a known_hosts file. */
-#define KNOWNHOSTS_MAX (16 * 1024 * 1024)
+#define KNOWNHOSTS_MAX ((size_t)16 * 1024 * 1024)
 
 /* Serialises "read, append, replace" when parallel connects accept keys. */
 static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
-	int type;
 	const char *name;
+	int type;
 	int kh_bits;
 } keytypes[] = {
-	{ LIBSSH2_HOSTKEY_TYPE_RSA, "ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
-	{ LIBSSH2_HOSTKEY_TYPE_DSS, "ssh-dss", LIBSSH2_KNOWNHOST_KEY_SSHDSS },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, "ecdsa-sha2-nistp256",
+	{ "ssh-rsa", LIBSSH2_HOSTKEY_TYPE_RSA, LIBSSH2_KNOWNHOST_KEY_SSHRSA },
+	{ "ssh-dss", LIBSSH2_HOSTKEY_TYPE_DSS, LIBSSH2_KNOWNHOST_KEY_SSHDSS },
+	{ "ecdsa-sha2-nistp256", LIBSSH2_HOSTKEY_TYPE_ECDSA_256,
 	    LIBSSH2_KNOWNHOST_KEY_ECDSA_256 },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, "ecdsa-sha2-nistp384",
+	{ "ecdsa-sha2-nistp384", LIBSSH2_HOSTKEY_TYPE_ECDSA_384,
 	    LIBSSH2_KNOWNHOST_KEY_ECDSA_384 },
-	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, "ecdsa-sha2-nistp521",
+	{ "ecdsa-sha2-nistp521", LIBSSH2_HOSTKEY_TYPE_ECDSA_521,
 	    LIBSSH2_KNOWNHOST_KEY_ECDSA_521 },
-	{ LIBSSH2_HOSTKEY_TYPE_ED25519, "ssh-ed25519",
+	{ "ssh-ed25519", LIBSSH2_HOSTKEY_TYPE_ED25519,
 	    LIBSSH2_KNOWNHOST_KEY_ED25519 },
 };
 
@@ -248,6 +248,31 @@ knownhosts_list_clear(struct knownhosts_list *l)
 	l->n = 0;
 }
 
+static bool
+known_keytype(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYTYPES; i++)
+		if (strcmp(name, keytypes[i].name) == 0)
+			return true;
+	return false;
+}
+
+/* Appends name to the comma-separated list in b unless it is there. */
+static void
+add_algorithm(struct buf *b, const char *name)
+{
+	const char *list = buf_cstr(b), *p = list;
+	size_t n = strlen(name);
+
+	for (; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return;
+	buf_printf(b, "%s%s", b->len > 0 ? "," : "", name);
+}
+
 char *
 knownhosts_algorithms(const struct knownhosts_list *known)
 {
@@ -255,21 +280,13 @@ knownhosts_algorithms(const struct knownhosts_list *known)
 		"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
 		"ecdsa-sha2-nistp521", "ssh-rsa", "ssh-dss" };
 	struct buf b = BUF_INIT;
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < known->n; i++) {
-		for (j = 0; j < NKEYTYPES; j++)
-			if (strcmp(known->v[i].keytype, keytypes[j].name) == 0)
-				break;
-		if (j == NKEYTYPES || strstr(buf_cstr(&b), known->v[i].keytype))
-			continue;
-		buf_printf(&b, "%s%s", b.len > 0 ? "," : "",
-		    known->v[i].keytype);
-	}
+	for (i = 0; i < known->n; i++)
+		if (known_keytype(known->v[i].keytype))
+			add_algorithm(&b, known->v[i].keytype);
 	for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (strstr(buf_cstr(&b), defaults[i]) == NULL)
-			buf_printf(&b, "%s%s", b.len > 0 ? "," : "",
-			    defaults[i]);
+		add_algorithm(&b, defaults[i]);
 	return buf_detach(&b, NULL);
 }
 

@@ -76,7 +76,7 @@ local_sha256(const char *path, char *hex)
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	for (i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		snprintf(hex + 2 * (size_t)i, 3, "%02x", md[i]);
 	err = CR_OK;
 out:
 	if (fd != -1)
@@ -197,16 +197,17 @@ upload_become(struct ssh_session *s, const struct remote_opts *o,
     const char *local, const char *name, int64_t deadline)
 {
 	char *tmp = xasprintf("%s/%s", REMOTE_AGENT_DIR, name);
-	const char *const mkdir_[] = { "mkdir", "-p", REMOTE_AGENT_DIR, NULL };
-	const char *const chdir_[] = { "chmod", "0700", REMOTE_AGENT_DIR,
+	const char *const make_dir[] = { "mkdir", "-p", REMOTE_AGENT_DIR,
+		NULL };
+	const char *const mode_dir[] = { "chmod", "0700", REMOTE_AGENT_DIR,
 		NULL };
 	const char *const cp[] = { "cp", "--", name, tmp, NULL };
-	const char *const chm[] = { "chmod", "0700", tmp, NULL };
-	const char *const sync_[] = { "sync", "--", tmp, NULL };
+	const char *const mode_tmp[] = { "chmod", "0700", tmp, NULL };
+	const char *const flush[] = { "sync", "--", tmp, NULL };
 	const char *const mv[] = { "mv", "-f", "--", tmp, REMOTE_AGENT_PATH,
 		NULL };
-	const char *const *const steps[] = { mkdir_, chdir_, cp, chm, sync_,
-		mv };
+	const char *const *const steps[] = { make_dir, mode_dir, cp, mode_tmp,
+		flush, mv };
 	enum cr_err err;
 	size_t i;
 

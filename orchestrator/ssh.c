@@ -271,7 +271,7 @@ handshake(struct ssh_session *s, const struct ssh_target *t,
 
 	/* Offer first the key types known_hosts holds for this host. */
 	if (file_exists(known_hosts) &&
-	    file_read(known_hosts, 16 * 1024 * 1024, &file) == CR_OK)
+	    file_read(known_hosts, (size_t)16 * 1024 * 1024, &file) == CR_OK)
 		knownhosts_scan((const char *)file.data, file.len, t->host,
 		    t->port, &known);
 	algs = knownhosts_algorithms(&known);
@@ -308,6 +308,7 @@ session_new(const struct ssh_target *t, const struct ssh_opts *o)
 
 /* What authentication tried, for one clear message when all failed. */
 struct auth_try {
+	const char *user;
 	struct buf tried;
 	bool rsa_refused;
 	char locked[512];
@@ -349,7 +350,7 @@ openssh_is_rsa(const char *pem)
 	const unsigned char *q = raw, *end;
 	char b64[400];
 	size_t n = 0;
-	int len;
+	int len, i;
 
 	if (p == NULL)
 		return false;
@@ -362,8 +363,10 @@ openssh_is_rsa(const char *pem)
 		return false;
 	end = raw + len;
 	q += sizeof(magic);
-	if (!skip_string(&q, end) || !skip_string(&q, end) ||
-	    !skip_string(&q, end) || end - q < 8)
+	for (i = 0; i < 3; i++) /* cipher, kdf, kdf options */
+		if (!skip_string(&q, end))
+			return false;
+	if (end - q < 8)
 		return false;
 	q += 8; /* key count, then the blob's own length */
 	return blob_is_rsa(q, (size_t)(end - q));
@@ -377,9 +380,9 @@ keyfile_is_rsa(const char *path)
 	char *pub = xasprintf("%s.pub", path);
 	bool rsa = false;
 
-	if (file_read(pub, 64 * 1024, &b) == CR_OK)
+	if (file_read(pub, (size_t)64 * 1024, &b) == CR_OK)
 		rsa = strncmp(buf_cstr(&b), "ssh-rsa ", 8) == 0;
-	else if (file_read(path, 64 * 1024, &b) == CR_OK)
+	else if (file_read(path, (size_t)64 * 1024, &b) == CR_OK)
 		rsa = strstr(buf_cstr(&b), "BEGIN RSA PRIVATE KEY") != NULL ||
 		    openssh_is_rsa(buf_cstr(&b));
 	buf_clear_secret(&b);
@@ -393,16 +396,36 @@ tried(struct auth_try *at, const char *what)
 	buf_printf(&at->tried, "%s%s", at->tried.len > 0 ? ", " : "", what);
 }
 
+/* One identity of the agent; CR_ERR_NOTFOUND when it is refused. */
+static enum cr_err
+auth_agent_key(struct ssh_session *s, LIBSSH2_AGENT *agent,
+    struct libssh2_agent_publickey *id, struct auth_try *at, int64_t deadline)
+{
+	enum cr_err err;
+	int rc;
+
+	while ((rc = libssh2_agent_userauth(agent, at->user, id)) ==
+	    LIBSSH2_ERROR_EAGAIN)
+		if ((err = wait_logged(s, deadline)) != CR_OK)
+			return err;
+	if (rc == 0)
+		return CR_OK;
+	if (is_transport_error(rc))
+		return fail(s, rc);
+	if (blob_is_rsa(id->blob, id->blob_len))
+		at->rsa_refused = true;
+	return CR_ERR_NOTFOUND;
+}
+
 /* CR_ERR_NOTFOUND: no identity of the agent was accepted. */
 static enum cr_err
-auth_agent(struct ssh_session *s, const char *user, struct auth_try *at,
-    int64_t deadline)
+auth_agent(struct ssh_session *s, struct auth_try *at, int64_t deadline)
 {
 	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
 	LIBSSH2_AGENT *agent;
 	enum cr_err err = CR_ERR_NOTFOUND;
 	char what[64];
-	int rc, n = 0;
+	int n = 0;
 
 	if ((agent = libssh2_agent_init(s->ls)) == NULL)
 		fatalx("libssh2_agent_init: out of memory");
@@ -414,21 +437,14 @@ auth_agent(struct ssh_session *s, const char *user, struct auth_try *at,
 	while (err == CR_ERR_NOTFOUND &&
 	    libssh2_agent_get_identity(agent, &id, prev) == 0) {
 		n++;
-		while ((rc = libssh2_agent_userauth(agent, user, id)) ==
-		    LIBSSH2_ERROR_EAGAIN)
-			if ((err = wait_logged(s, deadline)) != CR_OK)
-				goto out;
-		if (rc == 0)
-			err = CR_OK;
-		else if (is_transport_error(rc))
-			err = fail(s, rc);
-		else if (blob_is_rsa(id->blob, id->blob_len))
-			at->rsa_refused = true;
+		err = auth_agent_key(s, agent, id, at, deadline);
 		prev = id;
 	}
-	snprintf(what, sizeof(what), "ssh-agent (%d key%s)", n,
-	    n == 1 ? "" : "s");
-	tried(at, what);
+	if (err == CR_OK || err == CR_ERR_NOTFOUND) {
+		snprintf(what, sizeof(what), "ssh-agent (%d key%s)", n,
+		    n == 1 ? "" : "s");
+		tried(at, what);
+	}
 out:
 	(void)libssh2_agent_disconnect(agent);
 	libssh2_agent_free(agent);
@@ -546,7 +562,7 @@ static enum cr_err
 authenticate(struct ssh_session *s, const struct ssh_target *t,
     const struct ssh_opts *o, int64_t deadline)
 {
-	struct auth_try at = { BUF_INIT, false, "" };
+	struct auth_try at = { .user = t->user, .tried = BUF_INIT };
 	const char *sock = getenv("SSH_AUTH_SOCK");
 	char *def = o->no_default_key ? NULL : default_key();
 	enum cr_err err;
@@ -554,7 +570,7 @@ authenticate(struct ssh_session *s, const struct ssh_target *t,
 	if ((err = auth_methods(s, t->user, deadline)) != CR_ERR_NOTFOUND)
 		goto out;
 	if (!o->no_agent && sock != NULL && *sock != '\0')
-		err = auth_agent(s, t->user, &at, deadline);
+		err = auth_agent(s, &at, deadline);
 	if (err == CR_ERR_NOTFOUND && t->identity_file != NULL)
 		err = auth_keyfile(s, t->user, t->identity_file, &at, deadline);
 	if (err == CR_ERR_NOTFOUND && def != NULL &&
@@ -614,7 +630,6 @@ void
 ssh_close(struct ssh_session *s)
 {
 	int64_t deadline;
-	int rc;
 
 	if (s == NULL)
 		return;
@@ -631,7 +646,7 @@ ssh_close(struct ssh_session *s)
 	/* A dead peer cannot stall the free: make every send fail. */
 	if (s->fd != -1)
 		(void)shutdown(s->fd, SHUT_RDWR);
-	while ((rc = libssh2_session_free(s->ls)) == LIBSSH2_ERROR_EAGAIN)
+	while (libssh2_session_free(s->ls) == LIBSSH2_ERROR_EAGAIN)
 		;
 	if (s->fd != -1)
 		close(s->fd);
@@ -867,13 +882,14 @@ finish(struct ssh_channel *c, struct ssh_result *r, bool collect,
 	enum cr_err err;
 	int rc;
 
-	while ((rc = libssh2_channel_send_eof(c->ch)) == LIBSSH2_ERROR_EAGAIN)
+	/* A failure to send EOF or CLOSE shows in the read or wait after. */
+	while (libssh2_channel_send_eof(c->ch) == LIBSSH2_ERROR_EAGAIN)
 		if ((err = wait_logged(s, deadline)) != CR_OK)
 			return err;
 	if ((err = read_to_eof(c, collect ? &r->out : NULL, deadline)) != CR_OK)
 		return err;
 	begin(s, "closing '%s'", c->cmd);
-	while ((rc = libssh2_channel_close(c->ch)) == LIBSSH2_ERROR_EAGAIN)
+	while (libssh2_channel_close(c->ch) == LIBSSH2_ERROR_EAGAIN)
 		if ((err = wait_logged(s, deadline)) != CR_OK)
 			return err;
 	while (

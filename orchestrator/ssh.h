@@ -39,8 +39,8 @@
 #define SSH_CONNECT_TIMEOUT_MS 15000
 #define SSH_KEEPALIVE_S        10
 /* Per-stream cap of what ssh_exec() and a channel's stderr collect. */
-#define SSH_OUTPUT_MAX (1024 * 1024)
-#define SSH_STDERR_MAX (64 * 1024)
+#define SSH_OUTPUT_MAX ((size_t)1024 * 1024)
+#define SSH_STDERR_MAX ((size_t)64 * 1024)
 
 /* Where and as whom to connect. All pointers are borrowed. */
 struct ssh_target {

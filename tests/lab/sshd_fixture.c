@@ -211,21 +211,38 @@ sshd_fixture_start(struct sshd_fixture *f)
 	return 0;
 }
 
+/* A decimal PID, or -1 for anything else. */
+static pid_t
+parse_pid(const char *s, char **endp)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (endp != NULL)
+		*endp = end;
+	if (errno != 0 || end == s || v <= 0 || v > 4194304)
+		return -1;
+	return (pid_t)v;
+}
+
+/* The parent from /proc/PID/stat: "PID (comm) STATE PPID ...". */
 static pid_t
 parent_of(pid_t pid)
 {
 	char path[64], stat[512], *p;
 	FILE *fp;
-	int ppid = -1;
+	pid_t ppid = -1;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if ((fp = fopen(path, "r")) == NULL)
 		return -1;
 	if (fgets(stat, sizeof(stat), fp) != NULL &&
-	    (p = strrchr(stat, ')')) != NULL)
-		sscanf(p + 2, "%*c %d", &ppid);
+	    (p = strrchr(stat, ')')) != NULL && strlen(p) > 4)
+		ppid = parse_pid(p + 4, NULL);
 	fclose(fp);
-	return (pid_t)ppid;
+	return ppid;
 }
 
 static bool
@@ -254,7 +271,10 @@ sshd_fixture_signal_sessions(const struct sshd_fixture *f, int sig)
 	int n = 0;
 
 	while (d != NULL && (de = readdir(d)) != NULL && npids < 512) {
-		if ((pid = (pid_t)atoi(de->d_name)) <= 0 || pid == f->pid)
+		char *end;
+
+		if ((pid = parse_pid(de->d_name, &end)) <= 0 || *end != '\0' ||
+		    pid == f->pid)
 			continue;
 		if (below(pid, f->pid))
 			pids[npids++] = pid;

@@ -113,17 +113,17 @@ test_scan_rows(void)
 	    "   cp1   ssh-rsa   AAAAkey5";
 	static const struct {
 		const char *host;
-		unsigned port;
-		size_t n;
-		unsigned first_line;
 		const char *first_type;
+		size_t n;
+		unsigned port;
+		unsigned first_line;
 	} rows[] = {
-		{ "cp1", 22, 3, 2, "ssh-ed25519" },
-		{ "cp1", 2222, 1, 4, "ssh-ed25519" },
-		{ "10.0.0.1", 22, 1, 3, "ecdsa-sha2-nistp256" },
-		{ "cp10", 22, 1, 8, "ssh-rsa" },
-		{ "cp", 22, 0, 0, NULL },
-		{ "cp1", 2223, 0, 0, NULL },
+		{ "cp1", "ssh-ed25519", 3, 22, 2 },
+		{ "cp1", "ssh-ed25519", 1, 2222, 4 },
+		{ "10.0.0.1", "ecdsa-sha2-nistp256", 1, 22, 3 },
+		{ "cp10", "ssh-rsa", 1, 22, 8 },
+		{ "cp", NULL, 0, 22, 0 },
+		{ "cp1", NULL, 0, 2223, 0 },
 	};
 	struct knownhosts_list l = { NULL, 0 };
 	size_t i;

@@ -26,6 +26,16 @@
 static const char *lab_dir;
 static char lab_cmd[512], agent[512], key[512], known_hosts[512];
 
+/* The N of lab node "cpN" (1-9), or 0. */
+static int
+node_num(const char *name)
+{
+	return strlen(name) == 3 && strncmp(name, "cp", 2) == 0 &&
+		name[2] >= '1' && name[2] <= '9' ?
+	    name[2] - '0' :
+	    0;
+}
+
 /* Connects to a lab node with known_hosts file kh; logs go to *logp. */
 static enum cr_err
 connect_node(const char *name, const char *kh, struct ssh_session **sp,
@@ -46,7 +56,7 @@ connect_node(const char *name, const char *kh, struct ssh_session **sp,
 	enum cr_err err;
 
 	*logp = NULL;
-	snprintf(ip, sizeof(ip), "10.200.0.%d", 10 + atoi(name + 2));
+	snprintf(ip, sizeof(ip), "10.200.0.%d", 10 + node_num(name));
 	if ((fp = open_memstream(logp, &len)) != NULL)
 		log_set_output(fp);
 	err = ssh_connect(&t, &o, sp);
@@ -78,7 +88,7 @@ write_known_hosts(const char *path, const char *name, const char *key_line)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	snprintf(prefix, sizeof(prefix), "10.200.0.%d,%s ", 10 + atoi(name + 2),
+	snprintf(prefix, sizeof(prefix), "10.200.0.%d,%s ", 10 + node_num(name),
 	    name);
 	while (fgets(line, sizeof(line), in) != NULL) {
 		if (strncmp(line, prefix, strlen(prefix)) != 0)
@@ -166,8 +176,9 @@ test_delivery_by_checksum(void)
 	struct ssh_session *s = node("cp1");
 	struct remote_opts o = { .agent_path = agent };
 	struct remote_delivery d;
+	static const char append[] = "echo x >> " REMOTE_AGENT_PATH;
 	const char *corrupt[] = { lab_cmd, "node", "cp1", "--", "sh", "-c",
-		"echo x >> " REMOTE_AGENT_PATH, NULL };
+		append, NULL };
 	const char *dirmode[] = { lab_cmd, "node", "cp1", "--", "stat", "-c",
 		"%a", REMOTE_AGENT_DIR, NULL };
 	char *before, *after, *mode;
@@ -208,8 +219,8 @@ test_delivery_fresh_node(void)
 	struct ssh_session *s = node("cp2");
 	struct remote_opts o = { .agent_path = agent };
 	struct remote_delivery d;
-	const char *rm[] = { lab_cmd, "node", "cp2", "--", "rm", "-rf",
-		REMOTE_AGENT_DIR "/certroll-agent", NULL };
+	const char *rm[] = { lab_cmd, "node", "cp2", "--", "rm", "-f",
+		REMOTE_AGENT_PATH, NULL };
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	free(host(rm));
@@ -415,6 +426,8 @@ static CU_SuiteInfo suites[] = {
 int
 main(void)
 {
+	const char *filter;
+
 	if (geteuid() != 0) {
 		fprintf(stderr, "skip: the lab needs root\n");
 		return 77;
@@ -431,9 +444,8 @@ main(void)
 	snprintf(key, sizeof(key), "%s/id_ed25519", lab_dir);
 	snprintf(known_hosts, sizeof(known_hosts), "%s/known_hosts", lab_dir);
 	log_init("test_remote", LOG_LEVEL_INFO);
-	if (strcmp(getenv("CR_TEST_FILTER") != NULL ? getenv("CR_TEST_FILTER") :
-						      "",
-		"remote_serve") == 0 &&
+	filter = getenv("CR_TEST_FILTER");
+	if (filter != NULL && strcmp(filter, "remote_serve") == 0 &&
 	    !agent_serves()) {
 		fprintf(stderr, "skip: '%s' has no 'serve' command yet\n",
 		    agent);

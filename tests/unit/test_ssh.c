@@ -21,6 +21,7 @@
 #include "cu_run.h"
 #include "fileio.h"
 #include "log.h"
+#include "run.h"
 #include "ssh.h"
 #include "sshd_fixture.h"
 
@@ -70,22 +71,22 @@ test_exec_rows(void)
 	static const struct {
 		const char *name;
 		const char *argv[6];
-		enum cr_err want;
 		const char *out;
+		enum cr_err want;
 		int status;
 	} rows[] = {
-		{ "echo", { "echo", "a", "b=c", "/x:y,z+@%-", NULL }, CR_OK,
-		    "a b=c /x:y,z+@%-\n", 0 },
-		{ "false", { "false", NULL }, CR_ERR_SUBPROC, "", 1 },
-		{ "sh_exit", { "sh", "-c", "exit", NULL }, CR_OK, "", 0 },
-		{ "semicolon", { "echo", "a;id", NULL }, CR_ERR_CONFIG, "",
+		{ "echo", { "echo", "a", "b=c", "/x:y,z+@%-", NULL },
+		    "a b=c /x:y,z+@%-\n", CR_OK, 0 },
+		{ "false", { "false", NULL }, "", CR_ERR_SUBPROC, 1 },
+		{ "sh_exit", { "sh", "-c", "exit", NULL }, "", CR_OK, 0 },
+		{ "semicolon", { "echo", "a;id", NULL }, "", CR_ERR_CONFIG,
 		    -1 },
-		{ "dollar", { "echo", "$(id)", NULL }, CR_ERR_CONFIG, "", -1 },
-		{ "space", { "echo", "a b", NULL }, CR_ERR_CONFIG, "", -1 },
-		{ "quote", { "echo", "'", NULL }, CR_ERR_CONFIG, "", -1 },
-		{ "empty", { "echo", "", NULL }, CR_ERR_CONFIG, "", -1 },
-		{ "glob", { "ls", "*", NULL }, CR_ERR_CONFIG, "", -1 },
-		{ "newline", { "echo", "a\nid", NULL }, CR_ERR_CONFIG, "", -1 },
+		{ "dollar", { "echo", "$(id)", NULL }, "", CR_ERR_CONFIG, -1 },
+		{ "space", { "echo", "a b", NULL }, "", CR_ERR_CONFIG, -1 },
+		{ "quote", { "echo", "'", NULL }, "", CR_ERR_CONFIG, -1 },
+		{ "empty", { "echo", "", NULL }, "", CR_ERR_CONFIG, -1 },
+		{ "glob", { "ls", "*", NULL }, "", CR_ERR_CONFIG, -1 },
+		{ "newline", { "echo", "a\nid", NULL }, "", CR_ERR_CONFIG, -1 },
 	};
 	struct ssh_session *s = session(0);
 	struct ssh_result r = SSH_RESULT_INIT;
@@ -397,12 +398,17 @@ static void
 test_auth_agent(void)
 {
 	char sock[300], askpass[300], locked[300];
+	char env_sock[330], env_askpass[330];
+	const char *env[] = { env_sock, env_askpass,
+		"SSH_ASKPASS_REQUIRE=force", NULL };
+	const char *add_argv[] = { "ssh-add", "-q", locked, NULL };
+	struct run_cmd add = RUN_CMD_INIT;
 	struct ssh_opts o = { .known_hosts = fx.known_hosts,
 		.no_default_key = true };
 	struct ssh_session *s = NULL;
-	enum cr_err err;
+	enum cr_err err, add_err;
 	pid_t agent;
-	char *log, cmd[1200];
+	char *log;
 	int i;
 
 	snprintf(sock, sizeof(sock), "%s/agent.sock", fx.dir);
@@ -418,19 +424,26 @@ test_auth_agent(void)
 	}
 	for (i = 0; i < 200 && !file_exists(sock); i++)
 		clock_sleep_ms(10);
-	snprintf(cmd, sizeof(cmd),
-	    "SSH_AUTH_SOCK=%s SSH_ASKPASS=%s SSH_ASKPASS_REQUIRE=force "
-	    "ssh-add -q %s </dev/null",
-	    sock, askpass, locked);
-	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
-	setenv("SSH_AUTH_SOCK", sock, 1);
-	log = connect_as(NULL, &o, &s, &err);
-	CU_ASSERT_EQUAL(err, CR_OK);
-	if (err != CR_OK)
-		fprintf(stderr, "%s", log);
-	free(log);
-	ssh_close(s);
-	unsetenv("SSH_AUTH_SOCK");
+	snprintf(env_sock, sizeof(env_sock), "SSH_AUTH_SOCK=%s", sock);
+	snprintf(env_askpass, sizeof(env_askpass), "SSH_ASKPASS=%s", askpass);
+	add.argv = add_argv;
+	add.env = env;
+	add.timeout_ms = 20000;
+	add_err = run_cmd(&add);
+	CU_ASSERT_EQUAL(add_err, CR_OK);
+	if (add_err == CR_OK) {
+		setenv("SSH_AUTH_SOCK", sock, 1);
+		log = connect_as(NULL, &o, &s, &err);
+		CU_ASSERT_EQUAL(err, CR_OK);
+		if (err != CR_OK)
+			fprintf(stderr, "%s", log);
+		free(log);
+		ssh_close(s);
+		unsetenv("SSH_AUTH_SOCK");
+	} else {
+		fprintf(stderr, "ssh-add: %s", buf_cstr(&add.err));
+	}
+	run_cmd_clear(&add);
 	kill(agent, SIGTERM);
 	waitpid(agent, NULL, 0);
 }
