@@ -241,9 +241,9 @@ snap_write(struct snap *s, const uint8_t *p, size_t n)
 	hash_lagged(s, p, n);
 	s->total += n;
 	if (s->total >= s->next_progress) {
-		progress(s->req, "received %llu of %llu MiB",
-		    (unsigned long long)(s->total >> 20),
-		    (unsigned long long)(s->expected >> 20));
+		progress(s->req, "received %llu of %llu KiB",
+		    (unsigned long long)(s->total >> 10),
+		    (unsigned long long)(s->expected >> 10));
 		s->next_progress = s->total + SNAP_PROGRESS_EVERY;
 	}
 	return CR_OK;

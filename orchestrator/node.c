@@ -227,7 +227,8 @@ node_set_state(struct node *n, enum node_state to, const struct node_ops *ops,
 		return err;
 	}
 	n->entered_ms = now;
-	log_info("node %s: %s -> %s", n->name, node_state_name(from),
+	/* The progress lines show transitions; the log has them with -v. */
+	log_debug("node %s: %s -> %s", n->name, node_state_name(from),
 	    node_state_name(to));
 	n->state = to;
 	return CR_OK;

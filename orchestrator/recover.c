@@ -471,6 +471,7 @@ run(struct rec *r)
 	print_expiry(r);
 	if (!confirm(r) || start_journal(r) != CR_OK)
 		return CLI_EXIT_FAIL;
+	fflush(stdout); /* the summary comes before the progress lines */
 	progress_init(stderr, progress_mode_for(stderr, log_get_format()));
 	failed = phases(r);
 	if (failed != NULL)
