@@ -21,6 +21,7 @@ enum {
 	OPT_RESTART_TIMEOUT,
 	OPT_HEALTH_TIMEOUT,
 	OPT_JOURNAL,
+	OPT_FETCH,
 };
 
 #define APPLY_USAGE                                                            \
@@ -44,7 +45,11 @@ enum {
 	"5m)\n"                                                                \
 	"      --break-lock            take the rollout lock over from "       \
 	"another holder\n"                                                     \
-	"      --report FILE           also write the report as JSON\n"
+	"      --report FILE           also write the report as JSON\n"        \
+	"      --fetch-backups DIR     copy each node's backup (and the etcd " \
+	"snapshot)\n"                                                          \
+	"                              to DIR/RUN/NODE/ on this machine, "     \
+	"0600\n"
 
 static void
 apply_usage(FILE *fp)
@@ -159,6 +164,9 @@ own_option(struct rollout_opts *o, const char *cmd, int c, const char *arg,
 	case OPT_JOURNAL:
 		*journal = arg;
 		return CLI_EXIT_OK;
+	case OPT_FETCH:
+		o->fetch_backups = arg;
+		return CLI_EXIT_OK;
 	default:
 		return -1;
 	}
@@ -175,6 +183,7 @@ static const struct option apply_opts[] = {
 	{ "break-lock", no_argument, NULL, OPT_BREAK_LOCK },
 	{ "plan", required_argument, NULL, OPT_PLAN },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "fetch-backups", required_argument, NULL, OPT_FETCH },
 	{ "restart-timeout", required_argument, NULL, OPT_RESTART_TIMEOUT },
 	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },

@@ -51,6 +51,7 @@ opts_json(const struct rollout_opts *o)
 	jv_add_bool(j, "accept_downtime", o->plan.accept_downtime);
 	jv_add_int(j, "restart_timeout_s", o->restart_timeout_s);
 	jv_add_int(j, "health_timeout_s", o->health_timeout_s);
+	jv_add_str(j, "fetch_backups", o->fetch_backups);
 	d = json_object_new_object();
 	jv_add_bool(d, "ignore_daemonsets", o->plan.drain.ignore_daemonsets);
 	jv_add_bool(d, "delete_emptydir_data",
@@ -89,6 +90,7 @@ opts_from_json(json_object *j, struct rollout_opts *o)
 		o->restart_timeout_s = v;
 	if (jv_int(j, "health_timeout_s", &v) && v > 0)
 		o->health_timeout_s = v;
+	o->fetch_backups = jv_str(j, "fetch_backups");
 	o->plan.drain.ignore_daemonsets = jv_bool(j, "drain.ignore_daemonsets");
 	o->plan.drain.delete_emptydir_data = jv_bool(j,
 	    "drain.delete_emptydir_data");

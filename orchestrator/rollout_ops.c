@@ -335,6 +335,33 @@ take_snapshot(struct run *r, struct rnode *rn, struct proto_conn *conn)
 	return rollout_fact(r, rn, "snapshot", rn->snapshot);
 }
 
+/*
+ * Copies the node's backup (with the snapshot inside it) to the
+ * workstation: <fetch-backups>/<run>/<node>/<backup name>, files 0600
+ * under 0700 directories.
+ */
+static enum cr_err
+fetch_backup(struct run *r, struct rnode *rn)
+{
+	const char *base = strrchr(rn->backup, '/');
+	char *local;
+	enum cr_err err;
+
+	local = xasprintf("%s/%s/%s/%s", r->o->fetch_backups,
+	    journal_run_id(r->j), rn->n.name,
+	    base != NULL ? base + 1 : rn->backup);
+	progress_detail(rn->n.name, "copying the backup to %s", local);
+	err = ssh_download_tree(r->c->nodes[rn->ci].ssh, rn->backup, local,
+	    clock_deadline_ms(AGENT_CALL_MS));
+	if (err == CR_OK)
+		err = rollout_fact(r, rn, "fetched", local);
+	else
+		node_fail(&rn->n, err, "backup: copying it to '%s' failed",
+		    local);
+	free(local);
+	return err;
+}
+
 static enum cr_err
 op_backup(void *ctx, struct node *n)
 {
@@ -362,9 +389,10 @@ op_backup(void *ctx, struct node *n)
 	if ((err = rollout_fact(r, rn, "backup", rn->backup)) != CR_OK)
 		return err;
 	if (r->o->snapshot && !r->snapshot_taken &&
-	    !rn->pn->inspect.facts.etcd_external)
-		return take_snapshot(r, rn, conn);
-	return CR_OK;
+	    !rn->pn->inspect.facts.etcd_external &&
+	    (err = take_snapshot(r, rn, conn)) != CR_OK)
+		return err;
+	return r->o->fetch_backups != NULL ? fetch_backup(r, rn) : CR_OK;
 }
 
 static json_object *

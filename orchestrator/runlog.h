@@ -8,7 +8,8 @@
  *   transition  {node, from, to, was_cordoned, cordon_known, changed,
  *                rolled_back, released, spent_ms (total time in
  *                "from"), [error, message, failed_in]}
- *   node-fact   {node, [backup], [snapshot], [fetched]}
+ *   node-fact   {node, [backup], [snapshot], [fetched]: the backup's copy
+ *                on this machine}
  *   renewed     {node, certificates:[{name, old_serial, new_serial,
  *                old_not_after, new_not_after}]}
  *   run-end     {result: "done"|"stopped"|"canceled", [message]}

@@ -1231,6 +1231,186 @@ ssh_unlink(struct ssh_session *s, const char *path, int64_t deadline)
 	return sftp_fail(s, rc);
 }
 
+/* --- Downloading a tree (apply --fetch-backups) ---------------------- */
+
+#define FETCH_MAX_DEPTH 8
+
+static enum cr_err
+sftp_open_as(struct ssh_session *s, const char *path, int type,
+    LIBSSH2_SFTP_HANDLE **hp, int64_t deadline)
+{
+	enum cr_err err;
+	int rc;
+
+	while (
+	    (*hp = libssh2_sftp_open_ex(s->sftp, path, (unsigned)strlen(path),
+		 LIBSSH2_FXF_READ, 0, type)) == NULL) {
+		if ((rc = libssh2_session_last_errno(s->ls)) !=
+		    LIBSSH2_ERROR_EAGAIN)
+			return sftp_fail(s, rc);
+		if ((err = wait_logged(s, deadline)) != CR_OK)
+			return err;
+	}
+	return CR_OK;
+}
+
+static enum cr_err
+write_fd(int fd, const char *p, size_t len, const char *local)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			log_warn("write '%s'", local);
+			return CR_ERR_SYS;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return CR_OK;
+}
+
+static enum cr_err
+read_into(struct ssh_session *s, LIBSSH2_SFTP_HANDLE *h, int fd,
+    const char *local, int64_t deadline)
+{
+	char buf[32768];
+	enum cr_err err;
+	ssize_t n;
+
+	while ((n = libssh2_sftp_read(h, buf, sizeof(buf))) != 0) {
+		if (n == LIBSSH2_ERROR_EAGAIN) {
+			if ((err = wait_logged(s, deadline)) != CR_OK)
+				return err;
+			continue;
+		}
+		if (n < 0)
+			return sftp_fail(s, (int)n);
+		if ((err = write_fd(fd, buf, (size_t)n, local)) != CR_OK)
+			return err;
+	}
+	return fsync(fd) == 0 ? CR_OK : CR_ERR_SYS;
+}
+
+/* Copies one remote file to local (0600), through a temporary name. */
+static enum cr_err
+fetch_file(struct ssh_session *s, const char *remote, const char *local,
+    int64_t deadline)
+{
+	LIBSSH2_SFTP_HANDLE *h = NULL;
+	char *tmp = xasprintf("%s.certroll-part", local);
+	enum cr_err err;
+	int fd;
+
+	begin(s, "downloading '%s'", remote);
+	if ((err = sftp_open_as(s, remote, LIBSSH2_SFTP_OPENFILE, &h,
+		 deadline)) != CR_OK) {
+		free(tmp);
+		return err;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		log_warn("cannot create '%s'", tmp);
+		err = CR_ERR_SYS;
+	} else {
+		err = read_into(s, h, fd, tmp, deadline);
+		if (close(fd) == -1 && err == CR_OK)
+			err = CR_ERR_SYS;
+		if (err == CR_OK && rename(tmp, local) == -1) {
+			log_warn("cannot rename '%s'", tmp);
+			err = CR_ERR_SYS;
+		}
+		if (err != CR_OK)
+			unlink(tmp);
+	}
+	sftp_close(s, h, deadline);
+	free(tmp);
+	return err;
+}
+
+static enum cr_err fetch_dir(struct ssh_session *s, const char *remote,
+    const char *local, unsigned depth, int64_t deadline);
+
+/* One directory entry: a file is copied, a directory entered, the rest
+ * (symbolic links, devices) left alone. */
+static enum cr_err
+fetch_entry(struct ssh_session *s, const char *remote, const char *local,
+    const LIBSSH2_SFTP_ATTRIBUTES *a, unsigned depth, int64_t deadline)
+{
+	if (LIBSSH2_SFTP_S_ISDIR(a->permissions))
+		return fetch_dir(s, remote, local, depth + 1, deadline);
+	if (LIBSSH2_SFTP_S_ISREG(a->permissions))
+		return fetch_file(s, remote, local, deadline);
+	return CR_OK;
+}
+
+static enum cr_err
+read_dir_entry(struct ssh_session *s, LIBSSH2_SFTP_HANDLE *h, char *name,
+    size_t len, LIBSSH2_SFTP_ATTRIBUTES *a, int64_t deadline)
+{
+	enum cr_err err;
+	int rc;
+
+	while ((rc = libssh2_sftp_readdir_ex(h, name, len, NULL, 0, a)) ==
+	    LIBSSH2_ERROR_EAGAIN)
+		if ((err = wait_logged(s, deadline)) != CR_OK)
+			return err;
+	if (rc < 0)
+		return sftp_fail(s, rc);
+	return rc == 0 ? CR_ERR_NOTFOUND : CR_OK; /* 0: no more entries */
+}
+
+/* NOLINTNEXTLINE(misc-no-recursion): bounded by FETCH_MAX_DEPTH */
+static enum cr_err
+fetch_dir(struct ssh_session *s, const char *remote, const char *local,
+    unsigned depth, int64_t deadline)
+{
+	LIBSSH2_SFTP_HANDLE *h = NULL;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	char name[512], *rpath, *lpath;
+	enum cr_err err;
+
+	if (depth > FETCH_MAX_DEPTH || file_mkdirs(local, 0700) != CR_OK ||
+	    chmod(local, 0700) == -1) {
+		log_warn("cannot make '%s'", local);
+		return CR_ERR_SYS;
+	}
+	begin(s, "listing '%s'", remote);
+	if ((err = sftp_open_as(s, remote, LIBSSH2_SFTP_OPENDIR, &h,
+		 deadline)) != CR_OK)
+		return err;
+	while ((err = read_dir_entry(s, h, name, sizeof(name), &a, deadline)) ==
+	    CR_OK) {
+		/* The node names the entries: no way out of local. */
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    strchr(name, '/') != NULL)
+			continue;
+		rpath = file_path_join(remote, name);
+		lpath = file_path_join(local, name);
+		err = fetch_entry(s, rpath, lpath, &a, depth, deadline);
+		free(rpath);
+		free(lpath);
+		if (err != CR_OK)
+			break;
+	}
+	sftp_close(s, h, deadline);
+	return err == CR_ERR_NOTFOUND ? CR_OK : err;
+}
+
+enum cr_err
+ssh_download_tree(struct ssh_session *s, const char *remote, const char *local,
+    int64_t deadline)
+{
+	enum cr_err err;
+
+	if ((err = sftp_open(s, deadline)) != CR_OK)
+		return err;
+	return fetch_dir(s, remote, local, 0, deadline);
+}
+
 struct par {
 	pthread_mutex_t lock;
 	size_t next;

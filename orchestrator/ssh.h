@@ -187,6 +187,16 @@ enum cr_err ssh_unlink(struct ssh_session *s, const char *path,
     int64_t deadline) CR_MUST_CHECK;
 
 /*
+ * Copies the remote directory tree remote into local (created): regular
+ * files 0600 (each written under a temporary name, fsync'd, renamed),
+ * directories 0700, at most 8 levels; symbolic links and special files are
+ * left out, and entry names from the node can never leave local. For
+ * fetching backups to the workstation. Errors are logged here.
+ */
+enum cr_err ssh_download_tree(struct ssh_session *s, const char *remote,
+    const char *local, int64_t deadline) CR_MUST_CHECK;
+
+/*
  * Runs fn(arg, i) for every i in [0, n) on at most max_threads threads at
  * once (0 means n) and stores each result in results[i] (an array of n
  * that the caller owns). Returns CR_OK when every call returned CR_OK,

@@ -69,7 +69,9 @@ ip netns exec crlab-hub "$here/../lab/etcd-monitor" --any \
 mon=$!
 trap 'kill $mon 2>/dev/null || true; wait $mon 2>/dev/null || true' EXIT
 t0=$(date +%s)
-if ! certroll apply -i "$dir/inventory.ini" --yes >"$out/apply.txt" 2>&1; then
+fetched="$out/fetched"
+if ! certroll apply -i "$dir/inventory.ini" --yes --fetch-backups "$fetched" \
+	--report "$out/report.json" >"$out/apply.txt" 2>&1; then
 	tail -n 40 "$out/apply.txt"
 	bad "certroll apply failed"
 fi
@@ -94,6 +96,17 @@ for n in $nodes; do
 done
 mirror=$(kc -n kube-system get pods -l tier=control-plane -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
 [ "$mirror" = $((4 * $(echo $nodes | wc -w))) ] || bad "$mirror mirror pods Ready"
+# --fetch-backups: each node's backup on this machine, private, complete,
+# the first with the etcd snapshot; the sums the agent wrote still match.
+for n in $nodes; do
+	b=$(find "$fetched" -mindepth 3 -maxdepth 3 -type d -path "*/$n/*" | head -n 1)
+	[ -n "$b" ] && [ -f "$b/MANIFEST.sha256" ] || bad "no backup of $n fetched under $fetched"
+	(cd "$b" && sha256sum --quiet -c MANIFEST.sha256) || bad "$n: the fetched backup's sums do not match"
+done
+[ -z "$(find "$fetched" -type f ! -perm 0600)" ] || bad "fetched files not 0600: $(find "$fetched" -type f ! -perm 0600)"
+[ -z "$(find "$fetched" -type d ! -perm 0700)" ] || bad "fetched directories not 0700"
+find "$fetched" -name 'etcd-snapshot-*.db' | grep -q . || bad "the etcd snapshot was not fetched"
+grep -q '"certificates": \[' "$out/report.json" || bad "no --report written"
 certroll status >"$out/status.txt" 2>&1 || bad "certroll status failed"
 for n in $nodes; do
 	grep -q "^$n  *done " "$out/status.txt" || bad "certroll status: $n is not done"

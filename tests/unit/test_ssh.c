@@ -330,6 +330,49 @@ test_sftp_upload(void)
 }
 
 static void
+test_sftp_download_tree(void)
+{
+	char tree[300], got[300], path[400];
+	const char *diff[] = { "diff", "-r", NULL, NULL, NULL };
+	struct ssh_session *s = session(0);
+	struct stat lst;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	snprintf(tree, sizeof(tree), "%s/backup", fx.dir);
+	snprintf(got, sizeof(got), "%s/fetched/cp1/backup", fx.dir);
+	snprintf(path, sizeof(path), "%s/pki/etcd", tree);
+	CU_ASSERT_EQUAL_FATAL(file_mkdirs(path, 0755), CR_OK);
+	snprintf(path, sizeof(path), "%s/pki/etcd/server.key", tree);
+	sshd_fixture_write(path, "key material\n", 0600);
+	snprintf(path, sizeof(path), "%s/admin.conf", tree);
+	sshd_fixture_write(path, "apiVersion: v1\n", 0644);
+	snprintf(path, sizeof(path), "%s/MANIFEST.sha256", tree);
+	sshd_fixture_write(path, "", 0644);
+	snprintf(path, sizeof(path), "%s/link", tree);
+	CU_ASSERT_EQUAL(symlink("/etc/passwd", path), 0);
+	CU_ASSERT_EQUAL(ssh_download_tree(s, tree, got, 0), CR_OK);
+	/* Symbolic links stay behind; everything else is copied. */
+	snprintf(path, sizeof(path), "%s/link", got);
+	CU_ASSERT_EQUAL(lstat(path, &lst), -1);
+	snprintf(path, sizeof(path), "%s/link", tree);
+	CU_ASSERT_EQUAL(unlink(path), 0);
+	diff[2] = tree;
+	diff[3] = got;
+	CU_ASSERT_EQUAL(sshd_fixture_run(diff), 0);
+	/* Private on the workstation whatever the mode on the node. */
+	snprintf(path, sizeof(path), "%s/admin.conf", got);
+	CU_ASSERT(stat(path, &lst) == 0 && (lst.st_mode & 07777) == 0600);
+	snprintf(path, sizeof(path), "%s/pki/etcd", got);
+	CU_ASSERT(stat(path, &lst) == 0 && (lst.st_mode & 07777) == 0700);
+	snprintf(path, sizeof(path), "%s/pki/etcd/server.key.certroll-part",
+	    got);
+	CU_ASSERT_FALSE(file_exists(path));
+	CU_ASSERT_EQUAL(ssh_download_tree(s, "/nonexistent-dir", got, 0),
+	    CR_ERR_SSH);
+	ssh_close(s);
+}
+
+static void
 make_key(const char *path, const char *type, const char *pass)
 {
 	const char *argv[] = { "ssh-keygen", "-q", "-t", type, "-N", pass, "-f",
@@ -494,6 +537,7 @@ static CU_TestInfo tests[] = {
 	{ "exec_deadline", test_exec_deadline },
 	{ "channel_stream", test_channel_stream },
 	{ "sftp_upload", test_sftp_upload },
+	{ "sftp_download_tree", test_sftp_download_tree },
 	{ "auth_rows", test_auth_rows },
 	{ "auth_agent", test_auth_agent },
 	{ "parallel_bounded", test_parallel_bounded },
