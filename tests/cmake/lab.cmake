@@ -47,6 +47,9 @@ set_property(TEST lab.agent_roundtrip APPEND PROPERTY ENVIRONMENT
 # An etcd member renewed and restarted; quorum must hold (zero failed writes).
 cr_lab_test(etcd_restart 180
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
+# A PodDisruptionBudget that allows no disruption: plan names it, exits 1.
+cr_lab_test(plan_blocked 240
+  ${PROJECT_SOURCE_DIR}/tests/integration/lab_plan_blocked.sh)
 # certroll plan and apply end to end; new certificates served everywhere.
 cr_lab_test(rollout 600 ${PROJECT_SOURCE_DIR}/tests/integration/lab_rollout.sh)
 
