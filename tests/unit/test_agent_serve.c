@@ -325,10 +325,344 @@ test_serve_renew_and_verify(void)
 	CU_ASSERT_EQUAL(agent_stop(&a), 0);
 }
 
+/* --- Hostile requests: refused with a reason, nothing changed -------- */
+
+/*
+ * Everything under dir: files and symlinks with mode and SHA-256
+ * (ct_digest) and the directories with their modes. To free().
+ */
+static char *
+tree_state(const char *dir)
+{
+	const char *const argv[] = { "find", dir, "-type", "d", "-printf",
+		"%p %m\n", NULL };
+	struct buf b = BUF_INIT;
+	char *files = ct_digest(dir), *all;
+
+	CU_ASSERT_FATAL(ct_run(argv, &b) == 0);
+	all = xasprintf("%s--\n%s", files, buf_cstr(&b));
+	free(files);
+	buf_clear(&b);
+	return all;
+}
+
+/*
+ * Beside the node's tree: an outside directory holding a kubeconfig-like
+ * secret and a fake backup (with a pki/ to restore from), and symlinks
+ * from inside the kubernetes and backup directories pointing out.
+ */
+static void
+hostile_fixture(const struct agent *a)
+{
+	char *p;
+	size_t i;
+	static const char *const files[] = { "outside/secret.conf",
+		"outside/fake-backup/pki/ca.crt",
+		"outside/fake-backup/pki/ca.key", NULL };
+	static const char *const links[][2] = {
+		{ "kubernetes/evil.conf", "../outside/secret.conf" },
+		{ "kubernetes/pki/leak.crt", "apiserver.key" },
+		{ "kubernetes/link-out", "../outside" },
+		{ "backups/link-out", "../outside/fake-backup" },
+	};
+
+	for (i = 0; files[i] != NULL; i++) {
+		p = ct_path(a->t.dir, files[i]);
+		ct_write(p, "not for the agent to touch\n");
+		free(p);
+	}
+	CU_ASSERT_FATAL(file_mkdirs(a->backups, 0700) == CR_OK);
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		p = ct_path(a->t.dir, links[i][0]);
+		CU_ASSERT_FATAL(symlink(links[i][1], p) == 0);
+		free(p);
+	}
+}
+
+/* "@" at the start of a row's path stands for the test's directory. */
+static char *
+row_path(const struct agent *a, const char *tmpl)
+{
+	if (tmpl[0] == '@')
+		return xasprintf("%s%s", a->t.dir, tmpl + 1);
+	return xstrdup(tmpl);
+}
+
+struct hostile {
+	const char *name;
+	uint16_t type;
+	const char *kdir; /* NULL: the node's kubernetes directory */
+	const char *path; /* the backup, destination or file named */
+	const char *why;  /* in the refusal */
+};
+
+static json_object *
+hostile_body(const struct hostile *h, const char *kdir, const char *path)
+{
+	char *k = (char *)(uintptr_t)kdir, *p = (char *)(uintptr_t)path;
+	struct proto_backup_req b = { k, p, 5 };
+	struct proto_snapshot_req sn = { k, p };
+	struct proto_verify_req v = { .kubernetes_dir = k, .backup = p };
+	struct proto_rollback_req rb = { k, p };
+	struct proto_read_file_req rf = { p };
+	struct proto_inspect_req in = { k };
+	struct proto_health_req he = { .kubernetes_dir = k };
+	struct proto_restart_req rs = { .kubernetes_dir = k, .timeout_s = 5 };
+
+	switch (h->type) {
+	case PROTO_BACKUP_REQ:
+		return proto_backup_req_encode(&b);
+	case PROTO_SNAPSHOT_REQ:
+		return proto_snapshot_req_encode(&sn);
+	case PROTO_VERIFY_REQ:
+		return proto_verify_req_encode(&v);
+	case PROTO_ROLLBACK_REQ:
+		return proto_rollback_req_encode(&rb);
+	case PROTO_READ_FILE_REQ:
+		return proto_read_file_req_encode(&rf);
+	case PROTO_HEALTH_REQ:
+		return proto_health_req_encode(&he);
+	case PROTO_RESTART_REQ:
+		return proto_restart_req_encode(&rs);
+	default:
+		return proto_inspect_req_encode(&in);
+	}
+}
+
+/* A RENEW whose kubernetes and backup directories are the row's. */
+static json_object *
+hostile_renew(const struct agent *a, const char *kdir, const char *path)
+{
+	struct agent copy = *a;
+
+	copy.t.kdir = (char *)(uintptr_t)kdir;
+	copy.backups = (char *)(uintptr_t)path;
+	return renew_req(&copy);
+}
+
+/* Sends row h; it must be refused with CR_ERR_STATE and its reason. */
+static void
+hostile_send(struct agent *a, const struct hostile *h)
+{
+	char *kdir = row_path(a, h->kdir != NULL ? h->kdir : "@/kubernetes");
+	char *path = row_path(a, h->path != NULL ? h->path : "@/backups");
+	json_object *rep = NULL, *body;
+
+	body = h->type == PROTO_RENEW_REQ ? hostile_renew(a, kdir, path) :
+					    hostile_body(h, kdir, path);
+	CU_ASSERT_CASE(call(a, h->type, body, &rep) == CR_ERR_STATE, h->name);
+	CU_ASSERT_CASE(rep == NULL, h->name);
+	CU_ASSERT_CASE(strstr(proto_conn_errmsg(a->conn), h->why) != NULL,
+	    h->name);
+	json_object_put(rep);
+	free(kdir);
+	free(path);
+}
+
+static const char WHY_PKI[] = "no pki/ directory";
+static const char WHY_NOKDIR[] = "does not exist";
+static const char WHY_READ[] = "is not a kubeconfig or certificate";
+static const char WHY_BACKUP[] = "is not under the backup root";
+static const char WHY_RESTART[] = "RENEW";
+
+static const struct hostile hostile_rows[] = {
+	{ "inspect /proc/self", PROTO_INSPECT_REQ, "/proc/self", NULL,
+	    WHY_PKI },
+	{ "inspect /proc/self/environ", PROTO_INSPECT_REQ, "/proc/self/environ",
+	    NULL, WHY_PKI },
+	{ "inspect .. out of the kubernetes dir", PROTO_INSPECT_REQ,
+	    "@/kubernetes/pki/../..", NULL, WHY_PKI },
+	{ "inspect symlink out", PROTO_INSPECT_REQ, "@/kubernetes/link-out",
+	    NULL, WHY_PKI },
+	{ "inspect relative path", PROTO_INSPECT_REQ, "kubernetes", NULL,
+	    WHY_NOKDIR },
+	{ "inspect missing", PROTO_INSPECT_REQ, "/nonexistent/k8s", NULL,
+	    WHY_NOKDIR },
+	{ "health /", PROTO_HEALTH_REQ, "/", NULL, WHY_PKI },
+	{ "read /proc/self/environ", PROTO_READ_FILE_REQ, NULL,
+	    "/proc/self/environ", WHY_READ },
+	{ "read /etc/passwd", PROTO_READ_FILE_REQ, NULL, "/etc/passwd",
+	    WHY_READ },
+	{ "read key via a .crt symlink", PROTO_READ_FILE_REQ, NULL,
+	    "@/kubernetes/pki/leak.crt", WHY_READ },
+	{ "read .conf symlink out", PROTO_READ_FILE_REQ, NULL,
+	    "@/kubernetes/evil.conf", WHY_READ },
+	{ "read .. out", PROTO_READ_FILE_REQ, NULL,
+	    "@/kubernetes/../outside/secret.conf", WHY_READ },
+	{ "read pki/../.. out", PROTO_READ_FILE_REQ, NULL,
+	    "@/kubernetes/pki/../../outside/secret.conf", WHY_READ },
+	{ "read relative", PROTO_READ_FILE_REQ, NULL, "admin.conf", WHY_READ },
+	{ "read the pki dir", PROTO_READ_FILE_REQ, NULL, "@/kubernetes/pki",
+	    WHY_READ },
+	{ "backup into /etc", PROTO_BACKUP_REQ, NULL, "/etc", WHY_BACKUP },
+	{ "backup outside", PROTO_BACKUP_REQ, NULL, "@/outside", WHY_BACKUP },
+	{ "backup .. out", PROTO_BACKUP_REQ, NULL, "@/backups/../outside",
+	    WHY_BACKUP },
+	{ "backup symlink out", PROTO_BACKUP_REQ, NULL, "@/backups/link-out",
+	    WHY_BACKUP },
+	{ "backup kdir /proc/self", PROTO_BACKUP_REQ, "/proc/self", NULL,
+	    WHY_PKI },
+	{ "snapshot into the root itself", PROTO_SNAPSHOT_REQ, NULL,
+	    "@/backups", WHY_BACKUP },
+	{ "snapshot into /tmp", PROTO_SNAPSHOT_REQ, NULL, "/tmp", WHY_BACKUP },
+	{ "verify the root itself", PROTO_VERIFY_REQ, NULL, "@/backups",
+	    WHY_BACKUP },
+	{ "verify outside", PROTO_VERIFY_REQ, NULL, "@/outside/fake-backup",
+	    WHY_BACKUP },
+	{ "rollback from outside", PROTO_ROLLBACK_REQ, NULL,
+	    "@/outside/fake-backup", WHY_BACKUP },
+	{ "rollback symlink out", PROTO_ROLLBACK_REQ, NULL,
+	    "@/backups/link-out", WHY_BACKUP },
+	{ "rollback .. out", PROTO_ROLLBACK_REQ, NULL,
+	    "@/backups/../outside/fake-backup", WHY_BACKUP },
+	{ "rollback the root itself", PROTO_ROLLBACK_REQ, NULL, "@/backups",
+	    WHY_BACKUP },
+	{ "rollback /proc/self/environ", PROTO_ROLLBACK_REQ, NULL,
+	    "/proc/self/environ", WHY_BACKUP },
+	{ "renew kdir /proc/self/environ", PROTO_RENEW_REQ,
+	    "/proc/self/environ", NULL, WHY_PKI },
+	{ "renew backups outside", PROTO_RENEW_REQ, NULL, "@/outside",
+	    WHY_BACKUP },
+	{ "renew backups symlink out", PROTO_RENEW_REQ, NULL,
+	    "@/backups/link-out", WHY_BACKUP },
+	{ "renew backups in /tmp", PROTO_RENEW_REQ, NULL, "/tmp", WHY_BACKUP },
+	{ "restart before renew", PROTO_RESTART_REQ, NULL, NULL, WHY_RESTART },
+};
+
+static void
+test_serve_hostile_requests(void)
+{
+	struct proto_read_file_req fr;
+	struct proto_hello peer;
+	json_object *rep = NULL;
+	char *before, *after, *conf;
+	struct agent a;
+	size_t i;
+
+	agent_start(&a);
+	hostile_fixture(&a);
+	hello(&a, &peer);
+	proto_hello_clear(&peer);
+	/*
+	 * The node's kubernetes directory is known to the session and one of
+	 * its kubeconfigs readable: the rows are refused for their paths,
+	 * not for want of a directory.
+	 */
+	CU_ASSERT_EQUAL_FATAL(
+	    call(&a, PROTO_INSPECT_REQ, inspect_req(a.t.kdir), &rep), CR_OK);
+	json_object_put(rep);
+	conf = ct_path(a.t.kdir, "admin.conf");
+	fr.path = conf;
+	CU_ASSERT_EQUAL_FATAL(call(&a, PROTO_READ_FILE_REQ,
+				  proto_read_file_req_encode(&fr), &rep),
+	    CR_OK);
+	proto_body_wipe(rep);
+	json_object_put(rep);
+	free(conf);
+	before = tree_state(a.t.dir);
+	for (i = 0; i < sizeof(hostile_rows) / sizeof(hostile_rows[0]); i++) {
+		hostile_send(&a, &hostile_rows[i]);
+		after = tree_state(a.t.dir);
+		CU_ASSERT_CASE(strcmp(before, after) == 0,
+		    hostile_rows[i].name);
+		free(after);
+	}
+	/* None of the refused requests opened the way to RESTART. */
+	hostile_send(&a, &hostile_rows[i - 1]);
+	CU_ASSERT_EQUAL(call(&a, PROTO_BYE_REQ, json_object_new_object(), &rep),
+	    CR_OK);
+	json_object_put(rep);
+	free(before);
+	CU_ASSERT_EQUAL(agent_stop(&a), 0);
+}
+
+/* Before HELLO every request, even a well-formed one, is refused. */
+static void
+test_serve_nothing_before_hello(void)
+{
+	static const struct hostile rows[] = {
+		{ "inspect", PROTO_INSPECT_REQ, NULL, NULL, "before HELLO" },
+		{ "renew", PROTO_RENEW_REQ, NULL, NULL, "before HELLO" },
+		{ "backup", PROTO_BACKUP_REQ, NULL, NULL, "before HELLO" },
+		{ "restart", PROTO_RESTART_REQ, NULL, NULL, "before HELLO" },
+		{ "read admin.conf", PROTO_READ_FILE_REQ, NULL,
+		    "@/kubernetes/admin.conf", "before HELLO" },
+	};
+	struct proto_hello peer;
+	json_object *rep = NULL;
+	char *before, *after;
+	struct agent a;
+	size_t i;
+
+	agent_start(&a);
+	hostile_fixture(&a);
+	before = tree_state(a.t.dir);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		hostile_send(&a, &rows[i]);
+	after = tree_state(a.t.dir);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	/* The session is still usable: HELLO now opens it. */
+	hello(&a, &peer);
+	proto_hello_clear(&peer);
+	CU_ASSERT_EQUAL(call(&a, PROTO_BYE_REQ, json_object_new_object(), &rep),
+	    CR_OK);
+	json_object_put(rep);
+	free(before);
+	free(after);
+	CU_ASSERT_EQUAL(agent_stop(&a), 0);
+}
+
+/* A VERIFY that fails (nothing was renewed) does not allow RESTART. */
+static void
+test_serve_no_restart_after_failed_verify(void)
+{
+	static const struct hostile restart = { "restart after failed verify",
+		PROTO_RESTART_REQ, NULL, NULL, WHY_RESTART };
+	struct proto_backup_req br;
+	struct proto_backup_rep brep;
+	struct proto_hello peer;
+	json_object *rep = NULL;
+	char why[PROTO_WHY_MAX], *before, *after;
+	struct agent a;
+
+	agent_start(&a);
+	hello(&a, &peer);
+	proto_hello_clear(&peer);
+	br.kubernetes_dir = a.t.kdir;
+	br.backup_dir = a.backups;
+	br.keep = 5;
+	CU_ASSERT_EQUAL_FATAL(
+	    call(&a, PROTO_BACKUP_REQ, proto_backup_req_encode(&br), &rep),
+	    CR_OK);
+	CU_ASSERT_EQUAL_FATAL(
+	    proto_backup_rep_decode(rep, &brep, why, sizeof(why)), CR_OK);
+	json_object_put(rep);
+	before = tree_state(a.t.kdir);
+	CU_ASSERT_EQUAL(
+	    call(&a, PROTO_VERIFY_REQ, verify_req(&a, brep.path), &rep),
+	    CR_ERR_VERIFY);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(proto_conn_errmsg(a.conn), "verification against"));
+	hostile_send(&a, &restart);
+	after = tree_state(a.t.kdir);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	proto_backup_rep_clear(&brep);
+	free(before);
+	free(after);
+	CU_ASSERT_EQUAL(call(&a, PROTO_BYE_REQ, json_object_new_object(), &rep),
+	    CR_OK);
+	json_object_put(rep);
+	CU_ASSERT_EQUAL(agent_stop(&a), 0);
+}
+
 static CU_TestInfo serve_tests[] = {
 	{ "handshake_and_order", test_serve_handshake_and_order },
 	{ "inspect_and_confinement", test_serve_inspect_and_confinement },
 	{ "renew_and_verify", test_serve_renew_and_verify },
+	{ "hostile_requests", test_serve_hostile_requests },
+	{ "nothing_before_hello", test_serve_nothing_before_hello },
+	{ "no_restart_after_failed_verify",
+	    test_serve_no_restart_after_failed_verify },
 	CU_TEST_INFO_NULL,
 };
 
