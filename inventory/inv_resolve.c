@@ -486,6 +486,32 @@ inv_node_clear(struct inv_node *n)
 	memset(n, 0, sizeof(*n));
 }
 
+/*
+ * The host name names the node's directory under apply --fetch-backups
+ * (and is the default node name and address): no '/', no "." or "..", no
+ * control characters.
+ */
+static enum cr_err
+check_host_name(struct res *r)
+{
+	const char *name = r->host->name, *p;
+	bool ok = strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+	    strcmp(name, "..") != 0;
+
+	for (p = name; ok && *p != '\0'; p++)
+		ok = !iscntrl((unsigned char)*p);
+	if (ok)
+		return CR_OK;
+	inv_fail(r->m, r->host->pos,
+	    "host '%s': a host name cannot be '.' or '..' or hold '/' or "
+	    "control characters",
+	    name);
+	return inv_hint(r->m,
+	    "certroll makes a directory of that name (apply "
+	    "--fetch-backups); name the host plainly and put the address in "
+	    "ansible_host, e.g. cp1 ansible_host=10.0.0.11");
+}
+
 /* Resolves r->host into r->node if it is a control-plane host. */
 static enum cr_err
 resolve_host(struct res *r, bool *cpp)
@@ -499,6 +525,8 @@ resolve_host(struct res *r, bool *cpp)
 	if ((*cpp = (r->node->roles & INV_ROLE_CONTROL_PLANE) != 0) == false)
 		return CR_OK;
 	rank_groups(r);
+	if ((err = check_host_name(r)) != CR_OK)
+		return err;
 	r->node->name = xstrdup(r->host->name);
 	r->node->line = r->host->pos.line;
 	r->node->column = r->host->pos.column;
