@@ -8,6 +8,8 @@
 #   make fuzz     deps + fuzz preset + every libFuzzer target for FUZZ_SECONDS
 #                 (default 60) each; FUZZ_TARGETS=ydoc,pem picks some
 #   make format   reformat the tree with clang-format
+#   make faults   deps + build + the fault matrix on the lab (root); FAULTS=
+#                 picks cases (tests/faults/faults --list)
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
@@ -63,3 +65,11 @@ demo: deps
 	  { tail -n 30 build/demo-build.log; \
 	    echo "make demo: the build failed; see build/demo-build.log" >&2; exit 1; }
 	@KEEP=$(KEEP) tests/lab/demo
+
+# make faults (tests/faults/faults): needs root; one short lab per case,
+# results in build/faults/results (docs/reliability.md, "Faults").
+FAULTS ?= all
+.PHONY: faults
+faults: deps build
+	@FAULTS_OUT=$(CURDIR)/build/faults CR_BIN_DIR=$(CURDIR)/build/bin \
+	  tests/faults/faults $(FAULTS)

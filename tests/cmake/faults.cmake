@@ -1,0 +1,27 @@
+# Fault injection on the lab (tests/faults/faults, docs/reliability.md
+# "Faults"): the representative subset, label lab. Each case brings up its
+# own 3-node lab in /tmp/certroll-lab-faults and removes it, so the cases
+# run after the crlab fixture's lab is gone (DEPENDS lab.down) and take the
+# lab alone (RESOURCE_LOCK crlab). The full matrix: make faults.
+set(CR_FAULTS_ENV CERTROLL_LAB_DIR=/tmp/certroll-lab-faults
+  CR_BIN_DIR=${CR_BIN_DIR} FAULTS_OUT=${CMAKE_BINARY_DIR}/faults)
+
+# cr_faults_case(<case> <timeout>) registers faults.<case>.
+function(cr_faults_case name timeout)
+  add_test(NAME faults.${name}
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/faults/faults ${name})
+  set_tests_properties(faults.${name} PROPERTIES LABELS lab
+    TIMEOUT ${timeout} SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab
+    DEPENDS lab.down ENVIRONMENT "${CR_FAULTS_ENV}")
+endfunction()
+
+# certroll SIGKILLed at cp1's drain and in cp2's kube-apiserver restart;
+# two resumes complete the run.
+cr_faults_case(sigkill_resume 900)
+# cp2's API server cannot start on its renewed certificate: rolled back,
+# uncordoned, the run stops with exit 1 and status says so.
+cr_faults_case(component_down 900)
+# The agent on cp2 SIGKILLed as cp2 enters renew.
+cr_faults_case(agent_renew 900)
+# A PDB that blocks cp2's drain past --timeout: cp2 released, run stopped.
+cr_faults_case(pdb_timeout 900)
