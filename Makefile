@@ -8,6 +8,9 @@
 #   make fuzz     deps + fuzz preset + every libFuzzer target for FUZZ_SECONDS
 #                 (default 60) each; FUZZ_TARGETS=ydoc,pem picks some
 #   make format   reformat the tree with clang-format
+#   make bench    deps + build + certroll next to kubectl, Ansible and ssh
+#                 (docs/benchmarks.md); BENCH_ONLY=drain|check|rollout|memory,
+#                 BENCH_RUNS=N (default 3); the lab parts need root
 #   make faults   deps + build + the fault matrix on the lab (root); FAULTS=
 #                 picks cases (tests/faults/faults --list)
 
@@ -73,3 +76,14 @@ FAULTS ?= all
 faults: deps build
 	@FAULTS_OUT=$(CURDIR)/build/faults CR_BIN_DIR=$(CURDIR)/build/bin \
 	  tests/faults/faults $(FAULTS)
+
+# make bench (bench/run): about 25 minutes; results in build/bench/STAMP/.
+BENCH_ONLY ?=
+BENCH_RUNS ?= 3
+.PHONY: bench
+bench:
+	@cmake/deps.sh bench
+	@$(MAKE) --no-print-directory build
+	@python3 bench/test_bench.py -q
+	@BENCH_ONLY=$(BENCH_ONLY) BENCH_RUNS=$(BENCH_RUNS) \
+	  CR_BIN_DIR=$(CURDIR)/build/bin bench/run
