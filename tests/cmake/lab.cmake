@@ -50,24 +50,34 @@ cr_lab_test(etcd_restart 180
 # A PodDisruptionBudget that allows no disruption: plan names it, exits 1.
 cr_lab_test(plan_blocked 240
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_plan_blocked.sh)
+# A second apply refused by the lock; an operator's cordon kept.
+cr_lab_test(apply_guards 420
+  ${PROJECT_SOURCE_DIR}/tests/integration/lab_apply_guards.sh)
+# An expired control plane: plan and apply point to recover, which renews it.
+cr_lab_test(recover 480 ${PROJECT_SOURCE_DIR}/tests/integration/lab_recover.sh)
 # certroll plan and apply end to end; new certificates served everywhere.
 cr_lab_test(rollout 600 ${PROJECT_SOURCE_DIR}/tests/integration/lab_rollout.sh)
 
 # Other areas register lab tests too (on the crlab fixture, some deferred
 # to the end of the directory). Once all are declared: each takes the lab
-# alone, and the rollout, which renews every certificate, runs last.
+# alone, and the tests that renew every certificate run last, in this
+# order (lab.recover leaves a fresh lab behind for lab.rollout).
+set(CR_LAB_LAST lab.apply_guards lab.recover lab.rollout)
 function(cr_lab_serialize)
   get_property(tests DIRECTORY PROPERTY TESTS)
-  set(others "")
+  set(before "")
   foreach(t IN LISTS tests)
     get_test_property(${t} FIXTURES_REQUIRED fx)
     if(fx STREQUAL "crlab")
       set_property(TEST ${t} PROPERTY RESOURCE_LOCK crlab)
-      if(NOT t STREQUAL "lab.rollout")
-        list(APPEND others ${t})
+      if(NOT t IN_LIST CR_LAB_LAST)
+        list(APPEND before ${t})
       endif()
     endif()
   endforeach()
-  set_tests_properties(lab.rollout PROPERTIES DEPENDS "${others}")
+  foreach(t IN LISTS CR_LAB_LAST)
+    set_tests_properties(${t} PROPERTIES DEPENDS "${before}")
+    list(APPEND before ${t})
+  endforeach()
 endfunction()
 cmake_language(DEFER CALL cr_lab_serialize)

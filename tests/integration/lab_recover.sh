@@ -1,0 +1,104 @@
+#!/bin/bash
+# certroll recover on a lab whose control-plane certificates expired a day
+# ago (lab up --expired): etcd's members cannot talk to each other and the
+# API servers refuse everyone. `certroll plan` must point to recover and
+# `certroll apply` must refuse; `certroll recover --yes` must then renew
+# every node, bring etcd and the API back, and leave every port serving a
+# certificate valid for about a year. The test replaces the ctest fixture's
+# lab with an expired one and puts a healthy one back at the end, so the
+# other lab tests may run before or after it. Outputs: $CERTROLL_LAB_DIR/
+# recover/ (kept in /tmp/certroll-recover-out, since lab up --force
+# removes the lab directory).
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+	echo "skip: the lab needs root"
+	exit 77
+fi
+dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
+here=$(cd "$(dirname "$0")" && pwd)
+lab=$here/../lab/lab
+if [ ! -e "$dir/sim/init.pid" ]; then
+	echo "skip: this lab has no API (--ssh-only)"
+	exit 77
+fi
+holder=$(cut -d' ' -f1 "$dir/holder" 2>/dev/null || echo "$PPID")
+out=/tmp/certroll-recover-out
+rm -rf "$out"
+mkdir -p "$out"
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+restore() {
+	"$lab" up --force --holder "$holder" >"$out/lab-up-healthy.txt" 2>&1 ||
+		{ echo "FAIL: could not bring the healthy lab back"; tail -n 20 "$out/lab-up-healthy.txt"; }
+}
+trap restore EXIT
+"$lab" up --expired --force --holder "$holder" >"$out/lab-up-expired.txt" 2>&1 ||
+	{ tail -n 30 "$out/lab-up-expired.txt"; bad "lab up --expired failed"; exit 1; }
+nodes=$(cat "$dir/nodes.list")
+P=$dir/nodes/cp1/kubernetes/pki/etcd
+certroll() { "$lab" exec -- certroll "$@" --state-dir "$out/state"; }
+
+# not_after HOST:PORT: the expiry of the certificate the endpoint serves.
+served_end() {
+	echo | ip netns exec crlab-hub timeout 10 openssl s_client -connect "$1" \
+		-CAfile "$P/ca.crt" -cert "$P/healthcheck-client.crt" \
+		-key "$P/healthcheck-client.key" 2>/dev/null |
+		openssl x509 -noout -enddate 2>/dev/null | cut -d= -f2 || true
+}
+
+rc=0
+certroll plan -i "$dir/inventory.ini" >"$out/plan.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] || bad "plan exited $rc on an expired control plane, not 1"
+grep -q "FAIL  not-expired" "$out/plan.txt" || bad "plan does not say the certificates expired"
+grep -q "certroll recover -i INVENTORY" "$out/plan.txt" || bad "plan does not point to certroll recover"
+rc=0
+certroll apply -i "$dir/inventory.ini" --yes >"$out/apply.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] || bad "apply exited $rc on an expired control plane, not 1"
+grep -q "certroll recover" "$out/apply.txt" || bad "apply does not point to certroll recover"
+
+t0=$(date +%s)
+rc=0
+certroll recover -i "$dir/inventory.ini" --yes >"$out/recover.txt" 2>&1 || rc=$?
+t1=$(date +%s)
+[ "$rc" = 0 ] || { tail -n 40 "$out/recover.txt"; bad "recover exited $rc"; }
+
+year=$(($(date +%s) + 300 * 86400))
+for n in $nodes; do
+	ip=10.200.0.$((${n#cp} + 10))
+	for port in 6443 2379 2380; do
+		end=$(served_end "$ip:$port")
+		if [ -z "$end" ]; then
+			bad "$n:$port answers no TLS handshake after recover"
+		elif [ "$(date -d "$end" +%s)" -lt "$year" ]; then
+			bad "$n:$port serves a certificate ending $end, not a renewed one"
+		fi
+	done
+	"$lab" node "$n" -- certroll-agent inspect -o json >"$out/inspect-$n.json" ||
+		bad "$n: certroll-agent inspect failed"
+	python3 - "$out/inspect-$n.json" "$year" <<'PY' || bad "$n: a certificate was not renewed"
+import json, sys, datetime
+doc = json.load(open(sys.argv[1]))
+limit = int(sys.argv[2])
+for c in doc["certificates"]:
+    if c["missing"] or c["name"] == "kubelet.conf":
+        continue
+    end = datetime.datetime.fromisoformat(c["not_after"].replace("Z", "+00:00"))
+    assert end.timestamp() >= limit, (c["name"], c["not_after"])
+PY
+done
+kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
+ready=$(kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+[ "$ready" = "$(echo $nodes | wc -w)" ] || bad "$ready nodes Ready through the API after recover"
+certroll status >"$out/status.txt" 2>&1 || bad "certroll status failed after recover"
+for n in $nodes; do
+	grep -q "^$n  *done " "$out/status.txt" || bad "certroll status: $n is not done"
+done
+if [ "$fail" = 0 ]; then
+	echo "lab_recover: plan and apply pointed to recover; recover renewed" \
+		"$(echo $nodes | wc -w) expired nodes in $((t1 - t0)) s and every port serves a new certificate"
+	cat "$out/recover.txt"
+fi
+exit "$fail"
