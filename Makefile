@@ -44,6 +44,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 lint:
+	@cmake/deps.sh lint
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 	@cmake --preset tidy >/dev/null
 	@cmake --build --preset tidy -j $(JOBS)

@@ -2,7 +2,8 @@
 # Installs, with apt-get, every Debian package certroll needs to build, test
 # and run its lab. Idempotent: packages already present are not touched and
 # nothing is printed for them. Usage: cmake/deps.sh [extra-group...]
-#   groups: bench (hyperfine), fuzz (clang, libfuzzer)
+#   groups: bench (hyperfine), fuzz (clang, libfuzzer), lint (clang-tidy,
+#   cppcheck)
 set -eu
 
 base="build-essential cmake pkg-config clang-format
@@ -12,12 +13,14 @@ base="build-essential cmake pkg-config clang-format
  python3-prometheus-client"
 bench="hyperfine"
 fuzz="clang libclang-rt-14-dev"
+lint="clang-tidy cppcheck"
 
 want=$base
 for g in "$@"; do
 	case $g in
 	bench) want="$want $bench" ;;
 	fuzz) want="$want $fuzz" ;;
+	lint) want="$want $lint" ;;
 	*) echo "deps: unknown group '$g'" >&2; exit 2 ;;
 	esac
 done
