@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -272,15 +273,48 @@ deliver(struct ssh_session *s, const struct remote_opts *o, const char *local,
 	return CR_OK;
 }
 
+/*
+ * The become user goes on the node's command line, which SSH hands to a
+ * shell: only a plain user name. ssh_exec() would refuse anything else
+ * too, but without saying where it came from and what to do.
+ */
+static enum cr_err
+become_ok(struct ssh_session *s, const struct remote_opts *o)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789._-";
+	const char *u = o->become_user;
+	char *shown, *p;
+
+	if (!o->become || u == NULL ||
+	    (u[0] != '\0' && u[0] != '-' && strspn(u, chars) == strlen(u)))
+		return CR_OK;
+	shown = xstrdup(u); /* one log line: control characters as '?' */
+	for (p = shown; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p))
+			*p = '?';
+	log_warnx("node %s: ansible_become_user '%s' is not a user name: "
+		  "certroll runs 'sudo -u USER' on the node and never passes "
+		  "shell syntax; fix it in the inventory (letters, digits, "
+		  "'.', '_' and '-')",
+	    ssh_node_name(s), shown);
+	free(shown);
+	return CR_ERR_CONFIG;
+}
+
 enum cr_err
 remote_deliver(struct ssh_session *s, const struct remote_opts *o,
     struct remote_delivery *d, int64_t deadline)
 {
-	char *local = remote_agent_path(o->agent_path);
-	enum cr_err err = CR_ERR_CONFIG;
+	char *local;
+	enum cr_err err;
 
-	if (local != NULL)
-		err = deliver(s, o, local, d, deadline);
+	if ((err = become_ok(s, o)) != CR_OK)
+		return err;
+	if ((local = remote_agent_path(o->agent_path)) == NULL)
+		return CR_ERR_CONFIG;
+	err = deliver(s, o, local, d, deadline);
 	free(local);
 	return err;
 }
