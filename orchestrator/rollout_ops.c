@@ -614,6 +614,10 @@ op_restart(void *ctx, struct node *n)
 
 	if ((conn = agent_for(r, rn)) == NULL)
 		return CR_ERR_SSH;
+	/* The agent restarts nothing before a VERIFY in its session, and a
+	 * resumed run (or a restarted agent) has a new session. */
+	if ((err = verify_files(rn, conn, false)) != CR_OK)
+		return err;
 	steer(r, rn, true);
 	rn->restart_wall_ms = clock_now_ms();
 	memset(&req, 0, sizeof(req));
