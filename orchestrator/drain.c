@@ -588,9 +588,9 @@ enum pod_state {
 };
 
 struct dpod {
-	const char *ns;
-	const char *name;
-	const char *uid;
+	char *ns; /* owned copies: the pod list is freed before waiting */
+	char *name;
+	char *uid;
 	bool deleting; /* has a deletionTimestamp */
 	bool timed_out;
 	enum pod_state state;
@@ -1162,6 +1162,7 @@ static void
 pods_prepare(struct run *ru, const struct podset *ps)
 {
 	struct dpod *p;
+	const char *uid;
 	char *ens, *ename;
 	size_t i;
 
@@ -1170,9 +1171,10 @@ pods_prepare(struct run *ru, const struct podset *ps)
 		if (!ps->f[i].v.delete)
 			continue;
 		p = &ru->pods[ru->n++];
-		p->ns = ps->f[i].namespace;
-		p->name = ps->f[i].name;
-		p->uid = jv_str(ps->obj[i], "metadata.uid");
+		p->ns = xstrdup(ps->f[i].namespace);
+		p->name = xstrdup(ps->f[i].name);
+		uid = jv_str(ps->obj[i], "metadata.uid");
+		p->uid = uid != NULL ? xstrdup(uid) : NULL;
 		p->deleting = jv_str(ps->obj[i],
 				  "metadata.deletionTimestamp") != NULL;
 		p->delay = ru->o->retry_ms;
@@ -1194,6 +1196,9 @@ run_clear(struct run *ru)
 	size_t i;
 
 	for (i = 0; i < ru->n; i++) {
+		free(ru->pods[i].ns);
+		free(ru->pods[i].name);
+		free(ru->pods[i].uid);
 		free(ru->pods[i].path);
 		json_object_put(ru->pods[i].body);
 		free(ru->pods[i].error);
@@ -1305,7 +1310,11 @@ drain_node(struct kube *k, const char *node, const struct drain_opts *o,
 
 	if (o->timeout_ms > 0)
 		ru.deadline = clock_deadline_ms(o->timeout_ms);
-	if ((err = start_run(&ru, &ps)) != CR_OK)
+	err = start_run(&ru, &ps);
+	/* The pods to evict carry what they need: free the list (with 1000
+	 * pods its parsed JSON is most of the memory) before the wait lists. */
+	podset_clear(&ps);
+	if (err != CR_OK)
 		goto out;
 	log_debug("node %s: %zu pods to %s", node, ru.n,
 	    ru.eviction_gv != NULL ? "evict" : "delete");
