@@ -56,17 +56,21 @@ def measure(argv, env=None, out_path=None, timeout=None):
                              stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL)
         deadline = None if timeout is None else t0 + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                p.kill()
-                os.wait4(p.pid, 0)
-                p.returncode = -9
-                raise BenchError("%s: still running after %ds, killed"
-                                 % (argv[0], timeout))
-            time.sleep(0.005)
+        try:
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    raise BenchError("%s: still running after %ds, killed"
+                                     % (argv[0], timeout))
+                time.sleep(0.005)
+        except BaseException:
+            # Timed out, interrupted or terminated: the child goes too.
+            p.kill()
+            os.wait4(p.pid, 0)
+            p.returncode = -9
+            raise
         wall = time.monotonic() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
     finally:
