@@ -1331,42 +1331,52 @@ fetch_file(struct ssh_session *s, const char *remote, const char *local,
 	return err;
 }
 
-static enum cr_err fetch_dir(struct ssh_session *s, const char *remote,
-    const char *local, unsigned depth, int64_t deadline);
+/* A download in progress: the session and the deadline of the whole. */
+struct fetch {
+	struct ssh_session *s;
+	int64_t deadline;
+};
+
+/*
+ * fetch_entry and fetch_dir recurse into subdirectories, bounded by
+ * FETCH_MAX_DEPTH.
+ * NOLINTBEGIN(misc-no-recursion)
+ */
+static enum cr_err fetch_dir(const struct fetch *f, const char *remote,
+    const char *local, unsigned depth);
 
 /* One directory entry: a file is copied, a directory entered, the rest
  * (symbolic links, devices) left alone. */
 static enum cr_err
-fetch_entry(struct ssh_session *s, const char *remote, const char *local,
-    const LIBSSH2_SFTP_ATTRIBUTES *a, unsigned depth, int64_t deadline)
+fetch_entry(const struct fetch *f, const char *remote, const char *local,
+    const LIBSSH2_SFTP_ATTRIBUTES *a, unsigned depth)
 {
 	if (LIBSSH2_SFTP_S_ISDIR(a->permissions))
-		return fetch_dir(s, remote, local, depth + 1, deadline);
+		return fetch_dir(f, remote, local, depth + 1);
 	if (LIBSSH2_SFTP_S_ISREG(a->permissions))
-		return fetch_file(s, remote, local, deadline);
+		return fetch_file(f->s, remote, local, f->deadline);
 	return CR_OK;
 }
 
 static enum cr_err
-read_dir_entry(struct ssh_session *s, LIBSSH2_SFTP_HANDLE *h, char *name,
-    size_t len, LIBSSH2_SFTP_ATTRIBUTES *a, int64_t deadline)
+read_dir_entry(const struct fetch *f, LIBSSH2_SFTP_HANDLE *h, char *name,
+    size_t len, LIBSSH2_SFTP_ATTRIBUTES *a)
 {
 	enum cr_err err;
 	int rc;
 
 	while ((rc = libssh2_sftp_readdir_ex(h, name, len, NULL, 0, a)) ==
 	    LIBSSH2_ERROR_EAGAIN)
-		if ((err = wait_logged(s, deadline)) != CR_OK)
+		if ((err = wait_logged(f->s, f->deadline)) != CR_OK)
 			return err;
 	if (rc < 0)
-		return sftp_fail(s, rc);
+		return sftp_fail(f->s, rc);
 	return rc == 0 ? CR_ERR_NOTFOUND : CR_OK; /* 0: no more entries */
 }
 
-/* NOLINTNEXTLINE(misc-no-recursion): bounded by FETCH_MAX_DEPTH */
 static enum cr_err
-fetch_dir(struct ssh_session *s, const char *remote, const char *local,
-    unsigned depth, int64_t deadline)
+fetch_dir(const struct fetch *f, const char *remote, const char *local,
+    unsigned depth)
 {
 	LIBSSH2_SFTP_HANDLE *h = NULL;
 	LIBSSH2_SFTP_ATTRIBUTES a;
@@ -1378,37 +1388,38 @@ fetch_dir(struct ssh_session *s, const char *remote, const char *local,
 		log_warn("cannot make '%s'", local);
 		return CR_ERR_SYS;
 	}
-	begin(s, "listing '%s'", remote);
-	if ((err = sftp_open_as(s, remote, LIBSSH2_SFTP_OPENDIR, &h,
-		 deadline)) != CR_OK)
+	begin(f->s, "listing '%s'", remote);
+	if ((err = sftp_open_as(f->s, remote, LIBSSH2_SFTP_OPENDIR, &h,
+		 f->deadline)) != CR_OK)
 		return err;
-	while ((err = read_dir_entry(s, h, name, sizeof(name), &a, deadline)) ==
-	    CR_OK) {
+	while ((err = read_dir_entry(f, h, name, sizeof(name), &a)) == CR_OK) {
 		/* The node names the entries: no way out of local. */
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 		    strchr(name, '/') != NULL)
 			continue;
 		rpath = file_path_join(remote, name);
 		lpath = file_path_join(local, name);
-		err = fetch_entry(s, rpath, lpath, &a, depth, deadline);
+		err = fetch_entry(f, rpath, lpath, &a, depth);
 		free(rpath);
 		free(lpath);
 		if (err != CR_OK)
 			break;
 	}
-	sftp_close(s, h, deadline);
+	sftp_close(f->s, h, f->deadline);
 	return err == CR_ERR_NOTFOUND ? CR_OK : err;
 }
+/* NOLINTEND(misc-no-recursion) */
 
 enum cr_err
 ssh_download_tree(struct ssh_session *s, const char *remote, const char *local,
     int64_t deadline)
 {
+	const struct fetch f = { .s = s, .deadline = deadline };
 	enum cr_err err;
 
 	if ((err = sftp_open(s, deadline)) != CR_OK)
 		return err;
-	return fetch_dir(s, remote, local, 0, deadline);
+	return fetch_dir(&f, remote, local, 0);
 }
 
 struct par {

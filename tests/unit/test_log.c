@@ -54,11 +54,10 @@ test_log_json_lines(void)
 	static const char *const msgs[] = { "node cp1: renew: boom",
 		"info \"quoted\"", "debug line" };
 
-	for (line = strtok_r(s, "\n", &save); line != NULL;
+	for (line = strtok_r(s, "\n", &save); line != NULL && n < 3;
 	     line = strtok_r(NULL, "\n", &save), n++) {
 		json_object *o = NULL;
 
-		CU_ASSERT_FATAL(n < 3);
 		CU_ASSERT_EQUAL_FATAL(jv_parse(line, strlen(line), &o, NULL, 0),
 		    CR_OK);
 		CU_ASSERT_STRING_EQUAL(jv_str(o, "level"), levels[n]);
@@ -68,6 +67,7 @@ test_log_json_lines(void)
 		json_object_put(o);
 	}
 	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_PTR_NULL(line); /* no fourth line */
 	free(s);
 }
 

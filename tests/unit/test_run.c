@@ -105,7 +105,7 @@ test_run_deadline_kills_group(void)
 	CU_ASSERT(clock_mono_ms() - t0 < 20000);
 	run_cmd_describe(&c, desc, sizeof(desc));
 	CU_ASSERT_STRING_EQUAL(desc, "timed out after 300 ms");
-	grandchild = (pid_t)atoi(buf_cstr(&c.out));
+	grandchild = (pid_t)strtol(buf_cstr(&c.out), NULL, 10);
 	CU_ASSERT(grandchild > 1);
 	if (grandchild > 1)
 		CU_ASSERT_TRUE(wait_gone(grandchild));
