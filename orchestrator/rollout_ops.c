@@ -50,6 +50,17 @@ agent(struct run *r, struct rnode *rn)
 	if (ctx_connect(r->c, rn->ci, clock_deadline_ms(API_CALL_MS)) != CR_OK)
 		return NULL;
 	conn = ctx_agent(r->c, rn->ci);
+	if (conn != NULL && proto_conn_broken(conn)) {
+		/* The agent or its SSH session died: open a new session. */
+		log_warn(
+		    "node %s: the agent connection broke (%s); reconnecting",
+		    rn->n.name, proto_conn_errmsg(conn));
+		ctx_disconnect(r->c, rn->ci);
+		if (ctx_connect(r->c, rn->ci, clock_deadline_ms(API_CALL_MS)) !=
+		    CR_OK)
+			return NULL;
+		conn = ctx_agent(r->c, rn->ci);
+	}
 	return conn;
 }
 

@@ -738,6 +738,12 @@ void proto_conn_set_trace(struct proto_conn *c,
 const char *proto_conn_errmsg(const struct proto_conn *c);
 
 /*
+ * True once c is out of step with its peer (a failure mid-frame, the peer
+ * gone): every later call on c fails, only a new connection helps.
+ */
+bool proto_conn_broken(const struct proto_conn *c);
+
+/*
  * Sends one frame (body borrowed) before deadline (clock.h: absolute
  * monotonic ms, 0 = none). Returns CR_ERR_TIMEOUT, CR_ERR_SYS (errno kept),
  * CR_ERR_CANCELED, or CR_ERR_PROTO for a frame proto_frame_encode()

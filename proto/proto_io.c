@@ -172,6 +172,12 @@ conn_break(struct proto_conn *c)
 	snprintf(c->broken_why, sizeof(c->broken_why), "%s", c->errmsg);
 }
 
+bool
+proto_conn_broken(const struct proto_conn *c)
+{
+	return c->broken;
+}
+
 static enum cr_err
 conn_usable(struct proto_conn *c)
 {

@@ -289,9 +289,11 @@ test_io_broken_streams(void)
 		write_all(sv[1], r->bytes, r->len);
 		close(sv[1]);
 		c = conn_fd(sv[0], sv[0]);
+		CU_ASSERT_CASE(!proto_conn_broken(c), r->name);
 		CU_ASSERT_CASE(proto_recv(c, clock_deadline_ms(2000), &f) ==
 			CR_ERR_PROTO,
 		    r->name);
+		CU_ASSERT_CASE(proto_conn_broken(c), r->name);
 		CU_ASSERT_CASE(f.body == NULL && f.hdr.type == PROTO_NONE,
 		    r->name);
 		CU_ASSERT_CASE(strcmp(proto_conn_errmsg(c), r->why) == 0,
