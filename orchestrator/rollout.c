@@ -441,8 +441,13 @@ nodes_from_runlog(struct run *r, const struct runlog *rl)
 		runlog_restore_node(&rl->nodes[i], &rn->n);
 		rn->n.state = resume_state(&rl->nodes[i]);
 		if (rn->n.state == NODE_PENDING) {
+			/* Afresh: the cordon, changes and release of the
+			 * earlier attempt are history. */
 			rn->n.last_err = CR_OK;
 			rn->n.last_msg[0] = '\0';
+			rn->n.changed = false;
+			rn->n.rolled_back = false;
+			rn->n.released = false;
 		}
 		rn->resumed_renew = rn->n.state == NODE_RENEW;
 		if (rl->nodes[i].backup != NULL)

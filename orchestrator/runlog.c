@@ -152,13 +152,18 @@ parse_state(json_object *rec, const char *key, enum node_state *sp)
 }
 
 static int
-replay_transition(struct runlog_node *rn, json_object *rec)
+replay_transition(struct runlog_node *rn, json_object *rec, bool resumed)
 {
 	enum node_state from, to;
 	int64_t spent = 0;
 
 	if (parse_state(rec, "from", &from) == -1 ||
-	    parse_state(rec, "to", &to) == -1 || from != rn->state)
+	    parse_state(rec, "to", &to) == -1)
+		return -1;
+	/* A resumed run tries a node that stopped cleanly afresh. */
+	if (from == NODE_PENDING && rn->state == NODE_ABORTED && resumed)
+		rn->state = NODE_PENDING;
+	if (from != rn->state)
 		return -1;
 	rn->state = to;
 	rn->was_cordoned = jv_bool(rec, "was_cordoned");
@@ -218,7 +223,7 @@ replay_one(struct runlog *r, json_object *rec)
 	if (rn == NULL)
 		return -1;
 	if (strcmp(ev, "transition") == 0)
-		return replay_transition(rn, rec);
+		return replay_transition(rn, rec, r->resumes > 0);
 	if (strcmp(ev, "node-fact") == 0 || strcmp(ev, "renewed") == 0)
 		return replay_fact(rn, rec);
 	return 0; /* unknown events from newer versions are ignored */

@@ -137,6 +137,40 @@ test_runlog_records_failure(void)
 	free(path);
 }
 
+/* The stopped run resumed: cp2 is tried afresh (rollout.c resume_state). */
+static void
+body_retried(struct journal *j)
+{
+	struct node n;
+
+	body_failed(j);
+	CU_ASSERT(
+	    journal_append(j, "resume", runlog_resume("op@ws/2")) == CR_OK);
+	node_init(&n, "cp2", 1);
+	step(j, &n, NODE_OBSERVE);
+	n.cordon_known = true;
+	step(j, &n, NODE_CORDON);
+}
+
+static void
+test_runlog_retries_aborted_node(void)
+{
+	const char *dir = cu_tmpdir();
+	char *path = write_run(dir, body_retried), why[128];
+	struct runlog *r = NULL;
+	struct runlog_node *cp2;
+
+	CU_ASSERT_EQUAL_FATAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	cp2 = runlog_find(r, "cp2");
+	CU_ASSERT_EQUAL(cp2->state, NODE_CORDON);
+	CU_ASSERT_FALSE(cp2->was_cordoned);
+	CU_ASSERT_FALSE(cp2->released);
+	CU_ASSERT_EQUAL(r->resumes, 1);
+	CU_ASSERT_PTR_NULL(r->result);
+	runlog_free(r);
+	free(path);
+}
+
 static const struct {
 	const char *name;
 	const char *text;
@@ -161,6 +195,12 @@ static const struct {
 	    "{\"event\":\"run-start\",\"cluster\":\"c\",\"nodes\":[\"a\"]}\n"
 	    "{\"event\":\"run-start\",\"cluster\":\"c\",\"nodes\":[\"a\"]}\n" },
 	{ "not_json", "{\"event\":\"run-start\"\n" },
+	{ "afresh_without_resume",
+	    "{\"event\":\"run-start\",\"cluster\":\"c\",\"nodes\":[\"a\"]}\n"
+	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"pending\","
+	    "\"to\":\"aborted\"}\n"
+	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"pending\","
+	    "\"to\":\"observe\"}\n" },
 };
 
 static void
@@ -188,6 +228,7 @@ test_runlog_rejects_inconsistent(void)
 static CU_TestInfo runlog_tests[] = {
 	{ "replays_interrupted_run", test_runlog_replays_interrupted_run },
 	{ "records_failure", test_runlog_records_failure },
+	{ "retries_aborted_node", test_runlog_retries_aborted_node },
 	{ "rejects_inconsistent", test_runlog_rejects_inconsistent },
 	CU_TEST_INFO_NULL,
 };
