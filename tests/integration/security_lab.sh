@@ -47,8 +47,12 @@ bad() {
 }
 # shellcheck disable=SC2317 # run by the EXIT trap
 down() {
-	"$lab" down >"$out/lab-down.txt" 2>&1 || cat "$out/lab-down.txt"
+	# Only a lab this script brought up: a failed `up` leaves another's.
+	[ -z "${lab_up:-}" ] || "$lab" down >"$out/lab-down.txt" 2>&1 ||
+		cat "$out/lab-down.txt"
 	rm -f "$mark"-*
+	# Copies of the (throwaway) lab keys go with the lab.
+	rm -rf "$out/keys-before" "$out/keys-after" "$out/fetched"
 }
 trap down EXIT
 
@@ -59,6 +63,7 @@ python3 "$here/security_scan.py" --self-check >"$out/self-check.txt" ||
 t0=$(date +%s)
 "$lab" up --holder $$ --wait 900 >"$out/lab-up.txt" 2>&1 ||
 	{ cat "$out/lab-up.txt"; echo "FAIL: lab up"; exit 1; }
+lab_up=1
 nodes=$(cat "$dir/nodes.list")
 state=$out/state
 certroll() { "$lab" exec -- certroll "$@"; }
@@ -153,6 +158,12 @@ world=$(find "$state" -perm -o=r ! -type d -printf '%m %p\n')
 [ -z "$world" ] || bad "world-readable under --state-dir: $world"
 
 # 4. Shell syntax in the inventory reaches no shell.
+markers() { "$lab" node "$1" -- sh -c "ls $mark-* 2>/dev/null" || true; }
+# The marker check sees a marker a shell on a node makes (else it proves
+# nothing).
+"$lab" node cp1 -- sh -c "touch $mark-control"
+[ -n "$(markers cp1)" ] || bad "a marker made on cp1 is not seen"
+"$lab" node cp1 -- rm -f "$mark-control"
 inv_line() { echo "$1 ansible_host=10.200.0.$((${1#cp} + 10))"; }
 hostile() { # NAME EXTRA-VARS-FOR-cp1 | write an INI with cp1 carrying them
 	{
@@ -222,7 +233,7 @@ nodename 2 is not a Kubernetes node name
 hostname 2 a host name cannot be
 EOF
 for n in $nodes; do
-	found=$("$lab" node "$n" -- sh -c "ls $mark-* 2>/dev/null" || true)
+	found=$(markers "$n")
 	[ -z "$found" ] || bad "$n: a marker appeared: $found"
 done
 found=$(ls "$mark"-* 2>/dev/null || true)

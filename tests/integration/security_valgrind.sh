@@ -17,17 +17,22 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 lab=$src/tests/lab/lab
-export CERTROLL_LAB_DIR=${SEC_LAB_DIR:-/tmp/certroll-lab-security}
+export CERTROLL_LAB_DIR=${SEC_LAB_DIR:-/tmp/certroll-lab-valgrind}
 export CR_BIN_DIR=${CR_BIN_DIR:-$src/build/bin}
 dir=$CERTROLL_LAB_DIR
 out=${SEC_OUT:-/tmp/certroll-valgrind-out}
 rm -rf "$out"
 mkdir -p "$out"
 # shellcheck disable=SC2317 # run by the EXIT trap
-down() { "$lab" down >"$out/lab-down.txt" 2>&1 || cat "$out/lab-down.txt"; }
+# Only a lab this script brought up: a failed `up` leaves another's.
+down() {
+	[ -z "${lab_up:-}" ] || "$lab" down >"$out/lab-down.txt" 2>&1 ||
+		cat "$out/lab-down.txt"
+}
 trap down EXIT
 "$lab" up --holder $$ --wait 900 >"$out/lab-up.txt" 2>&1 ||
 	{ cat "$out/lab-up.txt"; echo "FAIL: lab up"; exit 1; }
+lab_up=1
 t0=$(date +%s)
 rc=0
 "$lab" exec -- valgrind --leak-check=full \
