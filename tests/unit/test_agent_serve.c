@@ -51,7 +51,10 @@ agent_start(struct agent *a)
 	memset(a, 0, sizeof(*a));
 	ct_tree_make(&a->t, "ecdsa-p256", soon);
 	a->backups = ct_path(a->t.dir, "backups");
-	CU_ASSERT_FATAL(pipe(in) == 0 && pipe(out) == 0);
+	if (pipe(in) != 0 || pipe(out) != 0) {
+		CU_FAIL_FATAL("pipe");
+		return;
+	}
 	if ((a->pid = fork()) == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
@@ -93,12 +96,13 @@ soon(void)
 static void
 hello(struct agent *a, struct proto_hello *peer)
 {
+	char program[] = PROTO_PROGRAM_ORCH, version[] = "test";
 	struct proto_hello mine;
 
 	memset(&mine, 0, sizeof(mine));
 	mine.protocol = PROTO_VERSION;
-	mine.program = (char *)(uintptr_t)PROTO_PROGRAM_ORCH;
-	mine.version = (char *)(uintptr_t) "test";
+	mine.program = program;
+	mine.version = version;
 	CU_ASSERT_EQUAL_FATAL(proto_handshake(a->conn, &mine, soon(), peer),
 	    CR_OK);
 }
@@ -114,7 +118,7 @@ sha256_hex(const char *path)
 	CU_ASSERT_FATAL(file_read(path, 256u << 20, &b) == CR_OK);
 	EVP_Digest(b.data, b.len, md, &n, EVP_sha256(), NULL);
 	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+		snprintf(out + 2 * (size_t)i, 3, "%02x", md[i]);
 	buf_clear(&b);
 	return out;
 }
@@ -132,9 +136,11 @@ call(struct agent *a, uint16_t type, json_object *req, json_object **rep)
 static json_object *
 inspect_req(const char *kdir)
 {
-	struct proto_inspect_req r = { (char *)(uintptr_t)kdir };
+	struct proto_inspect_req r = { xstrdup(kdir) };
+	json_object *o = proto_inspect_req_encode(&r);
 
-	return proto_inspect_req_encode(&r);
+	free(r.kubernetes_dir);
+	return o;
 }
 
 static void
@@ -195,10 +201,11 @@ test_serve_inspect_and_confinement(void)
 	    proto_inspect_rep_decode(rep, &ir, why, sizeof(why)), CR_OK);
 	json_object_put(rep);
 	api = cert_list_find(&ir.certificates, "apiserver");
-	CU_ASSERT_FATAL(api != NULL);
+	CU_ASSERT_PTR_NOT_NULL(api);
 	crt = ct_path(a.t.kdir, "pki/apiserver.crt");
 	serial = ct_x509(crt, "-serial", NULL);
-	CU_ASSERT_STRING_EQUAL(api->serial, serial);
+	if (api != NULL)
+		CU_ASSERT_STRING_EQUAL(api->serial, serial);
 	free(serial);
 	free(crt);
 	proto_inspect_rep_clear(&ir);
@@ -233,19 +240,20 @@ test_serve_inspect_and_confinement(void)
 static json_object *
 renew_req(const struct agent *a)
 {
+	char run_id[] = "test-run", no_algorithm[] = "";
 	struct proto_renew_req r;
 	json_object *o;
 
 	memset(&r, 0, sizeof(r));
-	r.run_id = (char *)(uintptr_t) "test-run";
+	r.run_id = run_id;
 	r.kubernetes_dir = a->t.kdir;
 	r.backup_dir = a->backups;
 	r.keep = 5;
 	strv_push(&r.targets, "apiserver");
 	strv_push(&r.targets, "admin.conf");
 	r.backend = PROTO_BACKEND_NATIVE;
-	r.validity_s = 365 * 86400;
-	r.key_algorithm = (char *)(uintptr_t) "";
+	r.validity_s = 365 * 86400LL;
+	r.key_algorithm = no_algorithm;
 	o = proto_renew_req_encode(&r);
 	strv_clear(&r.targets);
 	return o;
@@ -259,11 +267,12 @@ verify_req(const struct agent *a, const char *backup)
 
 	memset(&v, 0, sizeof(v));
 	v.kubernetes_dir = a->t.kdir;
-	v.backup = (char *)(uintptr_t)backup;
+	v.backup = xstrdup(backup);
 	strv_push(&v.names, "apiserver");
 	strv_push(&v.names, "admin.conf");
 	o = proto_verify_req_encode(&v);
 	strv_clear(&v.names);
+	free(v.backup);
 	return o;
 }
 
@@ -396,10 +405,15 @@ struct hostile {
 	const char *why;  /* in the refusal */
 };
 
+/* The kubernetes directory and the path a hostile row names. */
+struct row_paths {
+	char *k, *p;
+};
+
 static json_object *
-hostile_body(const struct hostile *h, const char *kdir, const char *path)
+hostile_body(const struct hostile *h, const struct row_paths *x)
 {
-	char *k = (char *)(uintptr_t)kdir, *p = (char *)(uintptr_t)path;
+	char *k = x->k, *p = x->p;
 	struct proto_backup_req b = { k, p, 5 };
 	struct proto_snapshot_req sn = { k, p };
 	struct proto_verify_req v = { .kubernetes_dir = k, .backup = p };
@@ -431,12 +445,12 @@ hostile_body(const struct hostile *h, const char *kdir, const char *path)
 
 /* A RENEW whose kubernetes and backup directories are the row's. */
 static json_object *
-hostile_renew(const struct agent *a, const char *kdir, const char *path)
+hostile_renew(const struct agent *a, char *kdir, char *path)
 {
 	struct agent copy = *a;
 
-	copy.t.kdir = (char *)(uintptr_t)kdir;
-	copy.backups = (char *)(uintptr_t)path;
+	copy.t.kdir = kdir;
+	copy.backups = path;
 	return renew_req(&copy);
 }
 
@@ -446,10 +460,11 @@ hostile_send(struct agent *a, const struct hostile *h)
 {
 	char *kdir = row_path(a, h->kdir != NULL ? h->kdir : "@/kubernetes");
 	char *path = row_path(a, h->path != NULL ? h->path : "@/backups");
+	const struct row_paths x = { kdir, path };
 	json_object *rep = NULL, *body;
 
 	body = h->type == PROTO_RENEW_REQ ? hostile_renew(a, kdir, path) :
-					    hostile_body(h, kdir, path);
+					    hostile_body(h, &x);
 	CU_ASSERT_CASE(call(a, h->type, body, &rep) == CR_ERR_STATE, h->name);
 	CU_ASSERT_CASE(rep == NULL, h->name);
 	CU_ASSERT_CASE(strstr(proto_conn_errmsg(a->conn), h->why) != NULL,
@@ -459,74 +474,74 @@ hostile_send(struct agent *a, const struct hostile *h)
 	free(path);
 }
 
-static const char WHY_PKI[] = "no pki/ directory";
-static const char WHY_NOKDIR[] = "does not exist";
-static const char WHY_READ[] = "is not a kubeconfig or certificate";
-static const char WHY_BACKUP[] = "is not under the backup root";
-static const char WHY_RESTART[] = "RENEW";
+static const char why_pki[] = "no pki/ directory";
+static const char why_nokdir[] = "does not exist";
+static const char why_read[] = "is not a kubeconfig or certificate";
+static const char why_backup[] = "is not under the backup root";
+static const char why_restart[] = "RENEW";
 
 static const struct hostile hostile_rows[] = {
 	{ "inspect /proc/self", PROTO_INSPECT_REQ, "/proc/self", NULL,
-	    WHY_PKI },
+	    why_pki },
 	{ "inspect /proc/self/environ", PROTO_INSPECT_REQ, "/proc/self/environ",
-	    NULL, WHY_PKI },
+	    NULL, why_pki },
 	{ "inspect .. out of the kubernetes dir", PROTO_INSPECT_REQ,
-	    "@/kubernetes/pki/../..", NULL, WHY_PKI },
+	    "@/kubernetes/pki/../..", NULL, why_pki },
 	{ "inspect symlink out", PROTO_INSPECT_REQ, "@/kubernetes/link-out",
-	    NULL, WHY_PKI },
+	    NULL, why_pki },
 	{ "inspect relative path", PROTO_INSPECT_REQ, "kubernetes", NULL,
-	    WHY_NOKDIR },
+	    why_nokdir },
 	{ "inspect missing", PROTO_INSPECT_REQ, "/nonexistent/k8s", NULL,
-	    WHY_NOKDIR },
-	{ "health /", PROTO_HEALTH_REQ, "/", NULL, WHY_PKI },
+	    why_nokdir },
+	{ "health /", PROTO_HEALTH_REQ, "/", NULL, why_pki },
 	{ "read /proc/self/environ", PROTO_READ_FILE_REQ, NULL,
-	    "/proc/self/environ", WHY_READ },
+	    "/proc/self/environ", why_read },
 	{ "read /etc/passwd", PROTO_READ_FILE_REQ, NULL, "/etc/passwd",
-	    WHY_READ },
+	    why_read },
 	{ "read key via a .crt symlink", PROTO_READ_FILE_REQ, NULL,
-	    "@/kubernetes/pki/leak.crt", WHY_READ },
+	    "@/kubernetes/pki/leak.crt", why_read },
 	{ "read .conf symlink out", PROTO_READ_FILE_REQ, NULL,
-	    "@/kubernetes/evil.conf", WHY_READ },
+	    "@/kubernetes/evil.conf", why_read },
 	{ "read .. out", PROTO_READ_FILE_REQ, NULL,
-	    "@/kubernetes/../outside/secret.conf", WHY_READ },
+	    "@/kubernetes/../outside/secret.conf", why_read },
 	{ "read pki/../.. out", PROTO_READ_FILE_REQ, NULL,
-	    "@/kubernetes/pki/../../outside/secret.conf", WHY_READ },
-	{ "read relative", PROTO_READ_FILE_REQ, NULL, "admin.conf", WHY_READ },
+	    "@/kubernetes/pki/../../outside/secret.conf", why_read },
+	{ "read relative", PROTO_READ_FILE_REQ, NULL, "admin.conf", why_read },
 	{ "read the pki dir", PROTO_READ_FILE_REQ, NULL, "@/kubernetes/pki",
-	    WHY_READ },
-	{ "backup into /etc", PROTO_BACKUP_REQ, NULL, "/etc", WHY_BACKUP },
-	{ "backup outside", PROTO_BACKUP_REQ, NULL, "@/outside", WHY_BACKUP },
+	    why_read },
+	{ "backup into /etc", PROTO_BACKUP_REQ, NULL, "/etc", why_backup },
+	{ "backup outside", PROTO_BACKUP_REQ, NULL, "@/outside", why_backup },
 	{ "backup .. out", PROTO_BACKUP_REQ, NULL, "@/backups/../outside",
-	    WHY_BACKUP },
+	    why_backup },
 	{ "backup symlink out", PROTO_BACKUP_REQ, NULL, "@/backups/link-out",
-	    WHY_BACKUP },
+	    why_backup },
 	{ "backup kdir /proc/self", PROTO_BACKUP_REQ, "/proc/self", NULL,
-	    WHY_PKI },
+	    why_pki },
 	{ "snapshot into the root itself", PROTO_SNAPSHOT_REQ, NULL,
-	    "@/backups", WHY_BACKUP },
-	{ "snapshot into /tmp", PROTO_SNAPSHOT_REQ, NULL, "/tmp", WHY_BACKUP },
+	    "@/backups", why_backup },
+	{ "snapshot into /tmp", PROTO_SNAPSHOT_REQ, NULL, "/tmp", why_backup },
 	{ "verify the root itself", PROTO_VERIFY_REQ, NULL, "@/backups",
-	    WHY_BACKUP },
+	    why_backup },
 	{ "verify outside", PROTO_VERIFY_REQ, NULL, "@/outside/fake-backup",
-	    WHY_BACKUP },
+	    why_backup },
 	{ "rollback from outside", PROTO_ROLLBACK_REQ, NULL,
-	    "@/outside/fake-backup", WHY_BACKUP },
+	    "@/outside/fake-backup", why_backup },
 	{ "rollback symlink out", PROTO_ROLLBACK_REQ, NULL,
-	    "@/backups/link-out", WHY_BACKUP },
+	    "@/backups/link-out", why_backup },
 	{ "rollback .. out", PROTO_ROLLBACK_REQ, NULL,
-	    "@/backups/../outside/fake-backup", WHY_BACKUP },
+	    "@/backups/../outside/fake-backup", why_backup },
 	{ "rollback the root itself", PROTO_ROLLBACK_REQ, NULL, "@/backups",
-	    WHY_BACKUP },
+	    why_backup },
 	{ "rollback /proc/self/environ", PROTO_ROLLBACK_REQ, NULL,
-	    "/proc/self/environ", WHY_BACKUP },
+	    "/proc/self/environ", why_backup },
 	{ "renew kdir /proc/self/environ", PROTO_RENEW_REQ,
-	    "/proc/self/environ", NULL, WHY_PKI },
+	    "/proc/self/environ", NULL, why_pki },
 	{ "renew backups outside", PROTO_RENEW_REQ, NULL, "@/outside",
-	    WHY_BACKUP },
+	    why_backup },
 	{ "renew backups symlink out", PROTO_RENEW_REQ, NULL,
-	    "@/backups/link-out", WHY_BACKUP },
-	{ "renew backups in /tmp", PROTO_RENEW_REQ, NULL, "/tmp", WHY_BACKUP },
-	{ "restart before renew", PROTO_RESTART_REQ, NULL, NULL, WHY_RESTART },
+	    "@/backups/link-out", why_backup },
+	{ "renew backups in /tmp", PROTO_RENEW_REQ, NULL, "/tmp", why_backup },
+	{ "restart before renew", PROTO_RESTART_REQ, NULL, NULL, why_restart },
 };
 
 static void
@@ -617,7 +632,7 @@ static void
 test_serve_no_restart_after_failed_verify(void)
 {
 	static const struct hostile restart = { "restart after failed verify",
-		PROTO_RESTART_REQ, NULL, NULL, WHY_RESTART };
+		PROTO_RESTART_REQ, NULL, NULL, why_restart };
 	struct proto_backup_req br;
 	struct proto_backup_rep brep;
 	struct proto_hello peer;
