@@ -149,8 +149,10 @@ class ReadScript(unittest.TestCase):
                 f.write("users:\n- name: a\n  user:\n"
                         "    client-certificate-data: %s\n"
                         "    client-key-data: eA==\n" % data)
+            gone = [os.path.join(d, "gone.crt"),
+                    os.path.join(d, "super-admin.conf")]
             out = subprocess.run(["sh", "-c", lab_bench.read_script(
-                [crt, conf])], check=True, text=True,
+                [crt, conf] + gone)], check=True, text=True,
                 capture_output=True).stdout
             self.assertEqual(out, "%s %s%s %s" % (crt, want, conf, want))
 
