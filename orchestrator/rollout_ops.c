@@ -52,7 +52,7 @@ agent(struct run *r, struct rnode *rn)
 	conn = ctx_agent(r->c, rn->ci);
 	if (conn != NULL && proto_conn_broken(conn)) {
 		/* The agent or its SSH session died: open a new session. */
-		log_warn(
+		log_warnx(
 		    "node %s: the agent connection broke (%s); reconnecting",
 		    rn->n.name, proto_conn_errmsg(conn));
 		ctx_disconnect(r->c, rn->ci);
