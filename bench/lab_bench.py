@@ -157,19 +157,43 @@ def run_check(lab, runs, work, report):
 # --- rollout and memory --------------------------------------------------
 
 
-class AgentSampler(threading.Thread):
-    """Samples VmHWM of every certroll-agent process on the machine (the
-    lab's nodes are PID namespaces of this kernel) every 20 ms."""
+class Sampler(threading.Thread):
+    """Every 20 ms: VmHWM of every certroll-agent process on the machine
+    (the lab's nodes are PID namespaces of this kernel), and which static
+    pod manifests each node has, to time when the agent moved one out
+    ("gone") and back ("back")."""
 
-    def __init__(self):
+    def __init__(self, nodes):
         super().__init__(daemon=True)
         self.stop = threading.Event()
         self.peak_kb = {}
+        self.nodes = nodes
+        self.moves = {n: [] for n in nodes}
+        self.present = {n: self._manifests(n) for n in nodes}
 
     def run(self):
         while not self.stop.wait(0.02):
             for st in glob.glob("/proc/[0-9]*/status"):
                 self._sample(st)
+            for n in self.nodes:
+                self._watch(n)
+
+    @staticmethod
+    def _manifests(node):
+        d = os.path.join(LAB_DIR, "nodes", node, "kubernetes", "manifests")
+        try:
+            return {f for f in os.listdir(d) if not f.startswith(".")}
+        except OSError:
+            return set()
+
+    def _watch(self, node):
+        now = time.time()
+        cur = self._manifests(node)
+        for f in self.present[node] - cur:
+            self.moves[node].append({"time": now, "file": f, "move": "gone"})
+        for f in cur - self.present[node]:
+            self.moves[node].append({"time": now, "file": f, "move": "back"})
+        self.present[node] = cur
 
     def _sample(self, st):
         try:
@@ -198,21 +222,25 @@ def node_events(node, t0, t1):
     return out
 
 
-def component_waits(events):
-    """Per component: stopping -> stopped and seen -> ready (seconds)."""
+def component_waits(events, moves, fcf):
+    """Per component, the waits the lab imposes on a restart: from the
+    manifest moved out to the kubelet's "stopped", and from the manifest
+    back to "ready" (the kubelet noticing it, the start-up delay, the
+    process starting, the first probe). A move the sampler did not see
+    (it happened within 20 ms) counts one fileCheckFrequency."""
     res = {}
     for comp in COMPONENTS:
         ev = [e for e in events if e["pod"].startswith(comp)]
-        first = {}
-        for e in ev:
-            first.setdefault(e["event"], e["time"])
-        seen = [e["time"] for e in ev if e["event"] == "seen"]
+        mv = [m for m in moves if m["file"] == comp + ".yaml"]
+        gone = [m["time"] for m in mv if m["move"] == "gone"]
+        back = [m["time"] for m in mv if m["move"] == "back"]
+        stopped = [e["time"] for e in ev if e["event"] == "stopped"]
         ready = [e["time"] for e in ev if e["event"] == "ready"]
-        stop = first.get("stopped", 0) - first.get("stopping", 0)
-        start = (ready[-1] - seen[-1]) if seen and ready and \
-            ready[-1] >= seen[-1] else 0.0
-        res[comp] = {"stop_s": round(max(stop, 0.0), 3),
-                     "start_s": round(start, 3)}
+        stop = (stopped[0] - gone[0]) if gone and stopped and \
+            stopped[0] >= gone[0] else fcf
+        start = (ready[-1] - back[-1]) if back and ready and \
+            ready[-1] >= back[-1] else fcf
+        res[comp] = {"stop_s": round(stop, 3), "start_s": round(start, 3)}
     return res
 
 
@@ -231,11 +259,10 @@ def evictions(lab, t0, t1):
             and e["status"] == 201 and t0 <= e["time"] <= t1]
 
 
-def floor_of(nodes, events, evicted_at, fcf):
+def floor_of(nodes, events, moves, evicted_at, fcf):
     """The rollout's floor: per node the lab's termination grace when its
-    drain evicted a pod, and per component one fileCheckFrequency to
-    notice the manifest gone, the measured stop, one to notice it back and
-    the measured start (start-up delay, process start, first probe).
+    drain evicted a pod, and per component the measured waits of
+    component_waits().
 
     Nodes go one after another, so a node's drain lies between the
     previous node's last kubelet event and its own first one."""
@@ -248,9 +275,8 @@ def floor_of(nodes, events, evicted_at, fcf):
         evicted = any(prev_end <= t <= first for t in evicted_at)
         prev_end = max((e["time"] for e in ev), default=prev_end)
         drain = LAB_MAX_GRACE_S if evicted else 0.0
-        waits = component_waits(ev)
-        restarts = sum(2 * fcf + c["stop_s"] + c["start_s"]
-                       for c in waits.values())
+        waits = component_waits(ev, moves[node], fcf)
+        restarts = sum(c["stop_s"] + c["start_s"] for c in waits.values())
         total += drain + restarts
         detail.append("%s %.1f s (drain %.0f s, restarts %.1f s)"
                       % (node, drain + restarts, drain, restarts))
@@ -266,7 +292,7 @@ def run_rollout(lab, runs, work, report):
     for i in range(runs):
         rep = os.path.join(work, "apply-report-%d.json" % i)
         log = os.path.join(work, "apply-%d.log" % i)
-        sampler = AgentSampler()
+        sampler = Sampler(nodes)
         sampler.start()
         t0 = time.time()
         m = lab.measure([lab.ctx["certroll"], "apply", "-i",
@@ -279,9 +305,10 @@ def run_rollout(lab, runs, work, report):
             raise benchlib.BenchError("certroll apply exited %d, see %s"
                                       % (m["rc"], log))
         events = {n: node_events(n, t0, t1) for n in nodes}
-        waits = {n: component_waits(events[n]) for n in nodes}
-        floor, detail = floor_of(nodes, events, evictions(lab, t0, t1),
-                                 fcf)
+        waits = {n: component_waits(events[n], sampler.moves[n], fcf)
+                 for n in nodes}
+        floor, detail = floor_of(nodes, events, sampler.moves,
+                                 evictions(lab, t0, t1), fcf)
         agent = max(sampler.peak_kb.values(), default=0)
         out["agent_peak_kb"] = max(out["agent_peak_kb"], agent)
         row = {"wall_s": m["wall_s"], "floor_s": floor,

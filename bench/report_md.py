@@ -31,7 +31,7 @@ def _drain(rows):
 
 
 def _check(c):
-    out = ["## check (%d-node lab, %d certificates per node)"
+    out = ["## check (%d-node lab, %d certificate files)"
            % (c["nodes"], c["certs"]), "",
            "| contender | wall s (runs) | median | ratio to certroll | "
            "load |", "|---|---|---|---|---|"]

@@ -104,18 +104,29 @@ class Rollout(unittest.TestCase):
               ev(23.2, "kube-scheduler", "stopped"),
               ev(24.0, "kube-scheduler", "seen")]
 
+    MOVES = [{"time": 9.6, "file": "etcd.yaml", "move": "gone"},
+             {"time": 11.5, "file": "etcd.yaml", "move": "back"},
+             {"time": 13.8, "file": "kube-apiserver.yaml", "move": "gone"},
+             {"time": 16.5, "file": "kube-apiserver.yaml", "move": "back"},
+             {"time": 19.9, "file": "kube-controller-manager.yaml",
+              "move": "gone"},
+             {"time": 20.5, "file": "kube-controller-manager.yaml",
+              "move": "back"},
+             {"time": 23.5, "file": "kube-scheduler.yaml", "move": "back"}]
+
     def test_component_waits_rows(self):
-        w = lab_bench.component_waits(self.EVENTS)
-        self.assertEqual(w["etcd"], {"stop_s": 0.5, "start_s": 1.0})
-        self.assertEqual(w["kube-apiserver"], {"stop_s": 2.0, "start_s": 2.5})
+        w = lab_bench.component_waits(self.EVENTS, self.MOVES, 1.0)
+        self.assertEqual(w["etcd"], {"stop_s": 0.9, "start_s": 1.5})
+        self.assertEqual(w["kube-apiserver"], {"stop_s": 2.2, "start_s": 3.0})
         self.assertEqual(w["kube-controller-manager"],
-                         {"stop_s": 0.1, "start_s": 1.0})
-        # never became ready within the window: no start time credited
-        self.assertEqual(w["kube-scheduler"], {"stop_s": 0.2, "start_s": 0.0})
+                         {"stop_s": 0.2, "start_s": 1.5})
+        # move out not seen, never ready: one fileCheckFrequency each
+        self.assertEqual(w["kube-scheduler"], {"stop_s": 1.0, "start_s": 1.0})
 
     def test_floor_charges_grace_only_where_a_pod_was_evicted(self):
         ev2 = [dict(e, time=e["time"] + 100) for e in self.EVENTS]
-        restarts = 4 * 2 * 1.0 + 0.5 + 1.0 + 2.0 + 2.5 + 0.1 + 1.0 + 0.2
+        mv2 = [dict(m, time=m["time"] + 100) for m in self.MOVES]
+        restarts = 0.9 + 1.5 + 2.2 + 3.0 + 0.2 + 1.5 + 1.0 + 1.0
         for evicted_at, want in [([], 2 * restarts),
                                  ([5.0], 2 * restarts + 2.0),
                                  ([50.0], 2 * restarts + 2.0),
@@ -124,7 +135,7 @@ class Rollout(unittest.TestCase):
             with self.subTest(evicted_at=evicted_at):
                 floor, _ = lab_bench.floor_of(
                     ["cp1", "cp2"], {"cp1": self.EVENTS, "cp2": ev2},
-                    evicted_at, 1.0)
+                    {"cp1": self.MOVES, "cp2": mv2}, evicted_at, 1.0)
                 self.assertAlmostEqual(floor, round(want, 2))
 
 
