@@ -21,6 +21,6 @@ set_tests_properties(lab.security PROPERTIES LABELS lab TIMEOUT 1200
 # no definite or indirect leak (about 100 s with the lab; docs).
 add_test(NAME lab.valgrind
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/security_valgrind.sh)
-set_tests_properties(lab.valgrind PROPERTIES LABELS lab TIMEOUT 900
+set_tests_properties(lab.valgrind PROPERTIES LABELS lab TIMEOUT 1200
   SKIP_RETURN_CODE 77 RESOURCE_LOCK crlab DEPENDS lab.down
   ENVIRONMENT "CR_BIN_DIR=${CR_BIN_DIR}")
