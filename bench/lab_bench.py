@@ -223,11 +223,11 @@ def node_events(node, t0, t1):
 
 
 def component_waits(events, moves, fcf):
-    """Per component, the waits the lab imposes on a restart: from the
-    manifest moved out to the kubelet's "stopped", and from the manifest
-    back to "ready" (the kubelet noticing it, the start-up delay, the
-    process starting, the first probe). A move the sampler did not see
-    (it happened within 20 ms) counts one fileCheckFrequency."""
+    """Per component, the waits the lab imposes on a restart as intervals:
+    from the manifest moved out to the kubelet's "stopped", and from the
+    manifest back to "ready" (the kubelet noticing it, the start-up delay,
+    the process starting, the first probe). A move the sampler did not
+    see counts one fileCheckFrequency before the kubelet's event."""
     res = {}
     for comp in COMPONENTS:
         ev = [e for e in events if e["pod"].startswith(comp)]
@@ -236,12 +236,32 @@ def component_waits(events, moves, fcf):
         back = [m["time"] for m in mv if m["move"] == "back"]
         stopped = [e["time"] for e in ev if e["event"] == "stopped"]
         ready = [e["time"] for e in ev if e["event"] == "ready"]
-        stop = (stopped[0] - gone[0]) if gone and stopped and \
-            stopped[0] >= gone[0] else fcf
-        start = (ready[-1] - back[-1]) if back and ready and \
-            ready[-1] >= back[-1] else fcf
-        res[comp] = {"stop_s": round(stop, 3), "start_s": round(start, 3)}
+        iv = []
+        if stopped:
+            iv.append((gone[0] if gone and gone[0] <= stopped[0]
+                       else stopped[0] - fcf, stopped[0]))
+        if ready:
+            iv.append((back[-1] if back and back[-1] <= ready[-1]
+                       else ready[-1] - fcf, ready[-1]))
+        res[comp] = {"stop_s": round(iv[0][1] - iv[0][0], 3) if stopped
+                     else 0.0,
+                     "start_s": round(iv[-1][1] - iv[-1][0], 3) if ready
+                     else 0.0,
+                     "intervals": iv}
     return res
+
+
+def covered(intervals):
+    """Seconds covered by the union of (start, end) intervals: waits that
+    overlap (certroll moving on while a component still starts) count
+    once."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if b <= end:
+            continue
+        total += b - max(a, end)
+        end = b
+    return total
 
 
 def evictions(lab, t0, t1):
@@ -276,7 +296,8 @@ def floor_of(nodes, events, moves, evicted_at, fcf):
         prev_end = max((e["time"] for e in ev), default=prev_end)
         drain = LAB_MAX_GRACE_S if evicted else 0.0
         waits = component_waits(ev, moves[node], fcf)
-        restarts = sum(c["stop_s"] + c["start_s"] for c in waits.values())
+        restarts = covered([iv for c in waits.values()
+                            for iv in c["intervals"]])
         total += drain + restarts
         detail.append("%s %.1f s (drain %.0f s, restarts %.1f s)"
                       % (node, drain + restarts, drain, restarts))

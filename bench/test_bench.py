@@ -116,17 +116,28 @@ class Rollout(unittest.TestCase):
 
     def test_component_waits_rows(self):
         w = lab_bench.component_waits(self.EVENTS, self.MOVES, 1.0)
-        self.assertEqual(w["etcd"], {"stop_s": 0.9, "start_s": 1.5})
-        self.assertEqual(w["kube-apiserver"], {"stop_s": 2.2, "start_s": 3.0})
-        self.assertEqual(w["kube-controller-manager"],
-                         {"stop_s": 0.2, "start_s": 1.5})
-        # move out not seen, never ready: one fileCheckFrequency each
-        self.assertEqual(w["kube-scheduler"], {"stop_s": 1.0, "start_s": 1.0})
+        self.assertEqual(w["etcd"]["intervals"], [(9.6, 10.5), (11.5, 13.0)])
+        self.assertEqual((w["kube-apiserver"]["stop_s"],
+                          w["kube-apiserver"]["start_s"]), (2.2, 3.0))
+        self.assertEqual(w["kube-controller-manager"]["intervals"],
+                         [(19.9, 20.1), (20.5, 22.0)])
+        # move out not seen: one fileCheckFrequency before "stopped";
+        # never ready: no start interval
+        self.assertEqual(w["kube-scheduler"]["intervals"], [(22.2, 23.2)])
+
+    def test_covered_rows(self):
+        for iv, want in [([], 0.0), ([(1, 2)], 1.0), ([(1, 3), (2, 4)], 3.0),
+                         ([(1, 5), (2, 3)], 4.0), ([(4, 5), (1, 2)], 2.0),
+                         ([(1, 2), (2, 3)], 2.0)]:
+            with self.subTest(iv=iv):
+                self.assertAlmostEqual(lab_bench.covered(iv), want)
 
     def test_floor_charges_grace_only_where_a_pod_was_evicted(self):
         ev2 = [dict(e, time=e["time"] + 100) for e in self.EVENTS]
         mv2 = [dict(m, time=m["time"] + 100) for m in self.MOVES]
-        restarts = 0.9 + 1.5 + 2.2 + 3.0 + 0.2 + 1.5 + 1.0 + 1.0
+        # 9.6-10.5, 11.5-13.0, 13.8-16.0, 16.5-19.5, 19.9-20.1, 20.5-22.0,
+        # 22.2-23.2
+        restarts = 0.9 + 1.5 + 2.2 + 3.0 + 0.2 + 1.5 + 1.0
         for evicted_at, want in [([], 2 * restarts),
                                  ([5.0], 2 * restarts + 2.0),
                                  ([50.0], 2 * restarts + 2.0),
