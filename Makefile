@@ -78,7 +78,7 @@ faults: deps build
 	@FAULTS_OUT=$(CURDIR)/build/faults CR_BIN_DIR=$(CURDIR)/build/bin \
 	  tests/faults/faults $(FAULTS)
 
-# make bench (bench/run): about 25 minutes; results in build/bench/STAMP/.
+# make bench (bench/run): about 30 minutes; results in build/bench/STAMP/.
 BENCH_ONLY ?=
 BENCH_RUNS ?= 3
 .PHONY: bench
