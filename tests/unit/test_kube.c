@@ -583,8 +583,9 @@ static int
 certroll(struct buf *out, struct buf *err, const char *a1, const char *a2,
     const char *a3)
 {
-	const char *argv[] = { CR_BIN_DIR "/certroll", a1, a2, a3,
-		"--kubeconfig", sim.kubeconfig, NULL };
+	static const char bin[] = CR_BIN_DIR "/certroll";
+	const char *argv[] = { bin, a1, a2, a3, "--kubeconfig", sim.kubeconfig,
+		NULL };
 	struct run_cmd c = RUN_CMD_INIT;
 	int rc = -1;
 
