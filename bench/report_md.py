@@ -5,6 +5,11 @@ def _s(v):
     return "%.2f" % v if isinstance(v, float) else str(v)
 
 
+def _n(v):
+    """A count or KiB: whole, even when it is the median of two runs."""
+    return "%d" % round(v)
+
+
 def _vals(vs):
     return " ".join(_s(v) for v in vs)
 
@@ -24,9 +29,9 @@ def _drain(rows):
                        _s(w["certroll"]["median"]),
                        _vals(w["kubectl"]["values"]),
                        _s(w["kubectl"]["median"]), _s(w["ratio"]),
-                       _s(m["certroll"]["median"]), _s(m["kubectl"]["median"]),
-                       _s(m["ratio"]), _s(q["certroll"]["median"]),
-                       _s(q["kubectl"]["median"]), _vals(loads)))
+                       _n(m["certroll"]["median"]), _n(m["kubectl"]["median"]),
+                       _s(m["ratio"]), _n(q["certroll"]["median"]),
+                       _n(q["kubectl"]["median"]), _vals(loads)))
     return out
 
 
@@ -65,7 +70,7 @@ def _rollout(r):
 def _memory(m):
     out = ["## memory (peak RSS, KiB)", "", "| what | KiB |", "|---|---|"]
     for k, v in m.items():
-        out.append("| %s | %s |" % (k, _s(v)))
+        out.append("| %s | %s |" % (k, _n(v)))
     return out
 
 

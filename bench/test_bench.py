@@ -195,6 +195,16 @@ class Render(unittest.TestCase):
         self.assertIn("| 110 | 0s | 0.50 (0.50) | 20.00 (20.00) | 0.03 |",
                       md)
         self.assertIn("| 0.31 | 120/240 | 1.50 |", md)
+        self.assertIn("| 17000 | 54000 |", md)
+
+    def test_medians_of_two_counts_print_whole(self):
+        md = report_md.render({"machine": {"cpu": "X", "cores": 2,
+                                           "mem_gib": 1.0, "kernel": "6"},
+                               "load_start": 1.0, "started": "now",
+                               "memory": {"certroll drain": 39590.0,
+                                          "agent": 16668}})
+        self.assertIn("| certroll drain | 39590 |", md)
+        self.assertIn("| agent | 16668 |", md)
 
 
 if __name__ == "__main__":
