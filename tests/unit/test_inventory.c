@@ -829,7 +829,8 @@ test_diag_print(void)
 	d.column = 7;
 	snprintf(d.msg, sizeof(d.msg), "bad thing");
 	snprintf(d.hint, sizeof(d.hint), "do this");
-	CU_ASSERT_FATAL((fp = open_memstream(&text, &len)) != NULL);
+	fp = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
 	inv_diag_print(&d, fp);
 	d.line = 0;
 	d.hint[0] = '\0';

@@ -871,7 +871,8 @@ test_print(void)
 	res.new_cert.serial = xstrdup("0B");
 	res.new_cert.not_after = time(NULL) + (time_t)364 * 86400 + 3600;
 	res.identity_changed = true;
-	CU_ASSERT_FATAL((fp = open_memstream(&out, &len)) != NULL);
+	fp = open_memstream(&out, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
 	kcrefresh_print(&res, "/home/op/.kube/config", "alice", false, fp);
 	fclose(fp);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out,
@@ -889,7 +890,8 @@ test_print(void)
 	    "(mode 0600)\n"));
 	free(out);
 	out = NULL;
-	CU_ASSERT_FATAL((fp = open_memstream(&out, &len)) != NULL);
+	fp = open_memstream(&out, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
 	kcrefresh_print(&res, "/home/op/.kube/config", "alice", true, fp);
 	fclose(fp);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Would refresh"));
