@@ -293,6 +293,7 @@ struct agent_backup_result {
 	size_t files;       /* files copied */
 	uint64_t bytes;     /* bytes copied */
 	struct strv pruned; /* older backups removed by keep */
+	char *error;        /* on failure: what went wrong, for the caller */
 };
 
 /*
@@ -302,7 +303,9 @@ struct agent_backup_result {
  * most 0644), writes MANIFEST.sha256 last (sha256sum format) and fsyncs,
  * then removes the oldest backups beyond keep, never the new one. Returns
  * CR_ERR_STATE when the backup dir lacks the free space the copy needs.
- * On success *r must be released with agent_backup_result_clear().
+ * On failure r->error says what went wrong (the path, the space or the
+ * system error, and what to do). Either way *r must be released with
+ * agent_backup_result_clear().
  */
 enum cr_err agent_backup(const struct agent_backup_opts *o,
     struct agent_backup_result *r) CR_MUST_CHECK;

@@ -238,7 +238,7 @@ free_space(const char *dir)
 
 static enum cr_err
 check_space(const struct agent_backup_opts *o, const char *root,
-    const struct bfiles *fl)
+    const struct bfiles *fl, char **error)
 {
 	uint64_t need = (uint64_t)(fl->n + 16) * BACKUP_BLOCK, avail;
 	size_t i;
@@ -249,8 +249,9 @@ check_space(const struct agent_backup_opts *o, const char *root,
 	avail = free_space(root);
 	if (avail >= need && avail - need >= o->min_free_bytes)
 		return CR_OK;
-	log_warnx("backup: '%s' has %llu bytes free; the copy needs %llu "
-		  "bytes%s: free space there or choose another --backup-dir",
+	*error = xasprintf("'%s' has %llu bytes free; the copy needs %llu "
+			   "bytes%s: free space there or choose another "
+			   "--backup-dir",
 	    root, (unsigned long long)avail, (unsigned long long)need,
 	    o->min_free_bytes > 0 ? " plus the free space asked to keep" : "");
 	return CR_ERR_STATE;
@@ -523,23 +524,36 @@ agent_backup(const struct agent_backup_opts *o, struct agent_backup_result *r)
 	const char *root = o->backup_dir != NULL ? o->backup_dir :
 						   AGENT_BACKUP_DIR;
 	struct bfiles fl = { NULL, 0 };
-	char *path = NULL;
+	char *path = NULL, *error = NULL;
 	enum cr_err err;
 
 	memset(r, 0, sizeof(*r));
 	collect_node(kdir, &fl);
 	if (fl.n == 0) {
-		log_warnx("backup: nothing to back up under '%s' (no pki/, "
-			  "*.conf or manifests/): wrong --kubernetes-dir?",
+		error = xasprintf("nothing to back up under '%s' (no pki/, "
+				  "*.conf or manifests/): wrong "
+				  "--kubernetes-dir?",
 		    kdir);
+		log_warnx("backup: %s", error);
 		err = CR_ERR_NOTFOUND;
 		goto out;
 	}
-	if ((err = check_space(o, root, &fl)) != CR_OK ||
-	    (err = make_backup_dir(root, o->now, &path)) != CR_OK)
+	if ((err = check_space(o, root, &fl, &error)) != CR_OK) {
+		log_warnx("backup: %s", error);
 		goto out;
+	}
+	if ((err = make_backup_dir(root, o->now, &path)) != CR_OK) {
+		error = xasprintf("cannot make a backup directory under '%s' "
+				  "(%s): check it or choose another "
+				  "--backup-dir",
+		    root, strerror(errno));
+		goto out;
+	}
 	if ((err = copy_all(kdir, path, &fl, r)) != CR_OK ||
 	    (err = file_fsync_dir(root)) != CR_OK) {
+		error = xasprintf("copying into '%s' failed (%s); the partial "
+				  "copy is removed",
+		    path, strerror(errno));
 		if (rm_tree(path) == -1)
 			log_warn("backup: remove incomplete '%s'", path);
 		goto out;
@@ -553,6 +567,7 @@ out:
 	if (err != CR_OK) {
 		strv_clear(&r->pruned);
 		memset(r, 0, sizeof(*r));
+		r->error = error; /* the system errors were logged below */
 	}
 	free(path);
 	bfiles_clear(&fl);
@@ -563,6 +578,7 @@ void
 agent_backup_result_clear(struct agent_backup_result *r)
 {
 	free(r->path);
+	free(r->error);
 	strv_clear(&r->pruned);
 	memset(r, 0, sizeof(*r));
 }
@@ -1085,8 +1101,10 @@ agent_cmd_backup(int argc, char **argv)
 
 	if ((rc = backup_parse(argc, argv, &a)) != 0)
 		return rc == -1 ? AGENT_EXIT_OK : rc;
-	if (agent_backup(&a.o, &r) != CR_OK)
+	if (agent_backup(&a.o, &r) != CR_OK) {
+		agent_backup_result_clear(&r);
 		return AGENT_EXIT_FAIL;
+	}
 	if (a.json) {
 		agent_print_json(agent_backup_result_to_json(&r));
 	} else {

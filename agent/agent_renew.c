@@ -407,8 +407,12 @@ renew_selected(const struct agent_renew_ctx *c, const struct agent_renewer *rn,
 	bo.backup_dir = c->o->backup_dir;
 	bo.keep = c->o->keep;
 	bo.now = c->o->now;
-	if ((err = agent_backup(&bo, &br)) != CR_OK)
-		return fail(r, err, "no backup, so nothing was renewed");
+	if ((err = agent_backup(&bo, &br)) != CR_OK) {
+		err = fail(r, err, "no backup (%s), so nothing was renewed",
+		    br.error != NULL ? br.error : cr_strerror(err));
+		agent_backup_result_clear(&br);
+		return err;
+	}
 	r->backup = br.path;
 	br.path = NULL;
 	agent_backup_result_clear(&br);

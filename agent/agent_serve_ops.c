@@ -143,7 +143,8 @@ h_backup(struct serve *s, json_object *body, json_object **replyp, char *why,
 			*replyp = proto_backup_rep_encode(&rep);
 		} else {
 			snprintf(why, len, "backup of '%s' failed: %s",
-			    req.kubernetes_dir, cr_strerror(err));
+			    req.kubernetes_dir,
+			    r.error != NULL ? r.error : cr_strerror(err));
 		}
 	}
 	agent_backup_result_clear(&r);

@@ -197,9 +197,19 @@ test_refuses_without_space(void)
 	CU_ASSERT_EQUAL(agent_backup(&o, &r), CR_ERR_STATE);
 	CU_ASSERT_PTR_NULL(r.path);
 	CU_ASSERT_FALSE(file_exists(root));
+	/* The reason reaches the caller (the orchestrator shows it), not
+	 * only the agent's log: where, how much, what to do. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.error);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.error, root));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.error, "bytes free; the copy needs"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.error, "choose another --backup-dir"));
+	agent_backup_result_clear(&r);
 	o.min_free_bytes = 0;
 	o.kubernetes_dir = root;
 	CU_ASSERT_EQUAL(agent_backup(&o, &r), CR_ERR_NOTFOUND);
+	CU_ASSERT_PTR_NOT_NULL(
+	    r.error != NULL ? strstr(r.error, "nothing to back up") : NULL);
+	agent_backup_result_clear(&r);
 	free(kdir);
 	free(root);
 }
