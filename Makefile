@@ -75,6 +75,7 @@ demo: deps
 FAULTS ?= all
 .PHONY: faults
 faults: deps build
+	@cmake/deps.sh faults
 	@FAULTS_OUT=$(CURDIR)/build/faults CR_BIN_DIR=$(CURDIR)/build/bin \
 	  tests/faults/faults $(FAULTS)
 

@@ -3,7 +3,7 @@
 # and run its lab. Idempotent: packages already present are not touched and
 # nothing is printed for them. Usage: cmake/deps.sh [extra-group...]
 #   groups: bench (hyperfine), fuzz (clang, libfuzzer), lint (clang-tidy,
-#   cppcheck)
+#   cppcheck), faults (libfaketime, for the clock-skew case)
 set -eu
 
 base="build-essential cmake pkg-config clang-format
@@ -14,6 +14,7 @@ base="build-essential cmake pkg-config clang-format
 bench="hyperfine"
 fuzz="clang libclang-rt-14-dev"
 lint="clang-tidy cppcheck"
+faults="libfaketime"
 
 want=$base
 for g in "$@"; do
@@ -21,6 +22,7 @@ for g in "$@"; do
 	bench) want="$want $bench" ;;
 	fuzz) want="$want $fuzz" ;;
 	lint) want="$want $lint" ;;
+	faults) want="$want $faults" ;;
 	*) echo "deps: unknown group '$g'" >&2; exit 2 ;;
 	esac
 done
