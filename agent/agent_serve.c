@@ -27,6 +27,7 @@
 #include "agent.h"
 #include "agent_serve_int.h"
 #include "clock.h"
+#include "duration.h"
 #include "fileio.h"
 #include "jv.h"
 #include "log.h"
@@ -298,13 +299,22 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: certroll-agent serve [--backup-dir DIR] [--kubelet-dir "
-	    "DIR]\n\n"
+	    "DIR]\n"
+	    "                            [--lock-wait DURATION]\n\n"
 	    "Speaks certroll's protocol on standard input and output. "
 	    "'certroll' starts\nthis over SSH; there is no reason to run it "
 	    "by hand.\n\n"
 	    "Options:\n"
 	    "      --backup-dir DIR   the backup root (default %s)\n"
 	    "      --kubelet-dir DIR  the kubelet's directory (default %s)\n"
+	    "      --lock-wait D      how long a request that changes the "
+	    "node waits for\n"
+	    "                         another session's to finish (default "
+	    "5m); one\n"
+	    "                         session at a time backs up, snapshots, "
+	    "renews,\n"
+	    "                         restarts or rolls back (an flock on the "
+	    "backup root)\n"
 	    "  -h, --help             this text\n",
 	    AGENT_BACKUP_DIR, AGENT_KUBELET_DIR);
 }
@@ -315,23 +325,34 @@ agent_cmd_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "backup-dir", required_argument, NULL, 'b' },
 		{ "kubelet-dir", required_argument, NULL, 'k' },
+		{ "lock-wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct proto_transport t;
 	struct serve s;
+	int64_t wait_s;
 	int c, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.backup_root = AGENT_BACKUP_DIR;
 	s.kubelet_dir = AGENT_KUBELET_DIR;
+	s.lock_wait_ms = 5 * 60 * 1000LL;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'b')
 			s.backup_root = optarg;
 		else if (c == 'k')
 			s.kubelet_dir = optarg;
-		else if (c == 'h') {
+		else if (c == 'w') {
+			if (duration_parse(optarg, &wait_s) != CR_OK ||
+			    wait_s < 0)
+				return agent_usage("serve",
+				    "--lock-wait '%s' is not a duration "
+				    "(e.g. 30s, 5m)",
+				    optarg);
+			s.lock_wait_ms = wait_s * 1000;
+		} else if (c == 'h') {
 			usage(stdout);
 			return AGENT_EXIT_OK;
 		} else

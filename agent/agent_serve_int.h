@@ -19,6 +19,7 @@ struct serve {
 	enum proto_state state;
 	const char *backup_root;
 	const char *kubelet_dir;
+	int64_t lock_wait_ms;        /* for another session's changes */
 	struct strv kdirs;           /* kubernetes dirs named this session */
 	const struct proto_hdr *req; /* the request being served */
 };

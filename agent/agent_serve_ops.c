@@ -3,9 +3,11 @@
  * request, confines the paths it names, runs the capability the
  * subcommands also use, and encodes the reply.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,16 +624,79 @@ static const struct {
 	{ PROTO_BYE_REQ, h_bye },
 };
 
+/* Requests that change the node: one session at a time makes them. */
+static bool
+changes_node(uint16_t type)
+{
+	return type == PROTO_BACKUP_REQ || type == PROTO_SNAPSHOT_REQ ||
+	    type == PROTO_RENEW_REQ || type == PROTO_RESTART_REQ ||
+	    type == PROTO_ROLLBACK_REQ;
+}
+
+/*
+ * Takes the node's change lock, an flock on the backup root, waiting up to
+ * lock_wait_ms for another session to finish (an agent whose certroll was
+ * killed finishes the request it was serving). Returns the descriptor that
+ * holds it, or -1 with why.
+ */
+static int
+change_lock(const struct serve *s, char *why, size_t len)
+{
+	int64_t deadline = clock_deadline_ms(s->lock_wait_ms);
+	bool waited = false;
+	int fd;
+
+	if ((fd = open(s->backup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		snprintf(why, len,
+		    "cannot open the backup root '%s' to lock "
+		    "the node: %s",
+		    s->backup_root, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK || clock_expired(deadline)) {
+			snprintf(why, len,
+			    "another certroll-agent session is still changing "
+			    "this node (it holds the lock on '%s'%s); a "
+			    "session "
+			    "whose certroll was stopped finishes its request "
+			    "on its own: retry once it is done",
+			    s->backup_root,
+			    errno == EWOULDBLOCK ? ", waited for it" : "");
+			close(fd);
+			return -1;
+		}
+		if (!waited)
+			log_info("waiting for another session changing this "
+				 "node (lock on '%s')",
+			    s->backup_root);
+		waited = true;
+		clock_sleep_ms(100);
+	}
+	return fd;
+}
+
 enum cr_err
 serve_dispatch(struct serve *s, const struct proto_frame *f,
     json_object **replyp, char *why, size_t len)
 {
+	enum cr_err err;
 	size_t i;
+	int fd = -1;
 
 	*replyp = NULL;
-	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == f->hdr.type)
-			return handlers[i].run(s, f->body, replyp, why, len);
+	for (i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+		if (handlers[i].type != f->hdr.type)
+			continue;
+		if (changes_node(f->hdr.type) &&
+		    (fd = change_lock(s, why, len)) == -1)
+			return CR_ERR_STATE;
+		err = handlers[i].run(s, f->body, replyp, why, len);
+		if (fd != -1)
+			close(fd); /* releases the lock */
+		return err;
+	}
 	snprintf(why, len, "%s is not a request", proto_type_name(f->hdr.type));
 	return CR_ERR_PROTO;
 }

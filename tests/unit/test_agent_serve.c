@@ -4,9 +4,11 @@
  * no RESTART before a successful RENEW or VERIFY), path confinement, and
  * real requests against a tree made by certroll-pkigen.
  */
+#include <sys/file.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +38,9 @@ agent_bin(void)
 	return CR_BIN_DIR "/certroll-agent";
 }
 
+/* Starts the agent; lock_wait, when not NULL, is its --lock-wait. */
 static void
-agent_start(struct agent *a)
+agent_start_waiting(struct agent *a, const char *lock_wait)
 {
 	int in[2], out[2];
 	/*
@@ -61,7 +64,9 @@ agent_start(struct agent *a)
 		close(in[1]);
 		close(out[0]);
 		execl(agent_bin(), "certroll-agent", "serve", "--backup-dir",
-		    a->backups, "--kubelet-dir", a->t.kubelet, (char *)NULL);
+		    a->backups, "--kubelet-dir", a->t.kubelet,
+		    lock_wait != NULL ? "--lock-wait" : (char *)NULL, lock_wait,
+		    (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -70,6 +75,12 @@ agent_start(struct agent *a)
 	a->from = out[0];
 	tr = proto_transport_fd(a->from, a->to);
 	a->conn = proto_conn_new(&tr);
+}
+
+static void
+agent_start(struct agent *a)
+{
+	agent_start_waiting(a, NULL);
 }
 
 static int
@@ -670,6 +681,83 @@ test_serve_no_restart_after_failed_verify(void)
 	CU_ASSERT_EQUAL(agent_stop(&a), 0);
 }
 
+/* A BACKUP of the agent's tree; its reply code. */
+static enum cr_err
+backup(struct agent *a)
+{
+	struct proto_backup_req br = { a->t.kdir, a->backups, 5 };
+	json_object *rep = NULL;
+	enum cr_err err = call(a, PROTO_BACKUP_REQ,
+	    proto_backup_req_encode(&br), &rep);
+
+	json_object_put(rep);
+	return err;
+}
+
+/* Holds the change lock on dir from a child process for ms, then exits;
+ * returns once the child holds it. */
+static pid_t
+hold_lock(const char *dir, int ms)
+{
+	int ready[2], fd;
+	pid_t pid;
+	char c;
+
+	CU_ASSERT_FATAL(pipe(ready) == 0);
+	if ((pid = fork()) == 0) {
+		fd = open(dir, O_RDONLY | O_DIRECTORY);
+		if (fd == -1 || flock(fd, LOCK_EX) == -1 ||
+		    write(ready[1], "x", 1) != 1)
+			_exit(1);
+		clock_sleep_ms(ms);
+		_exit(0);
+	}
+	close(ready[1]);
+	CU_ASSERT_FATAL(read(ready[0], &c, 1) == 1);
+	close(ready[0]);
+	return pid;
+}
+
+/*
+ * Two sessions never change a node at once (an agent whose certroll was
+ * killed finishes its request while the resumed run's agent starts): a
+ * changing request waits for the other session's lock, and is refused,
+ * with the reason and nothing written, when it is held past --lock-wait.
+ */
+static void
+test_serve_changes_take_turns(void)
+{
+	struct proto_hello peer;
+	json_object *rep = NULL;
+	struct agent a;
+	char *before, *after;
+	pid_t holder;
+	int status;
+
+	agent_start_waiting(&a, "1s");
+	hello(&a, &peer);
+	proto_hello_clear(&peer);
+	before = tree_state(a.t.dir);
+	holder = hold_lock(a.backups, 3000);
+	CU_ASSERT_EQUAL(backup(&a), CR_ERR_STATE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(proto_conn_errmsg(a.conn),
+	    "another certroll-agent session is still changing this node"));
+	/* Reading does not wait. */
+	CU_ASSERT_EQUAL(
+	    call(&a, PROTO_INSPECT_REQ, inspect_req(a.t.kdir), &rep), CR_OK);
+	json_object_put(rep);
+	after = tree_state(a.t.dir);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(after);
+	CU_ASSERT_EQUAL(waitpid(holder, &status, 0), holder);
+	/* Held for a moment only: the request waits, then backs up. */
+	holder = hold_lock(a.backups, 300);
+	CU_ASSERT_EQUAL(backup(&a), CR_OK);
+	CU_ASSERT_EQUAL(waitpid(holder, &status, 0), holder);
+	free(before);
+	CU_ASSERT_EQUAL(agent_stop(&a), 0);
+}
+
 static CU_TestInfo serve_tests[] = {
 	{ "handshake_and_order", test_serve_handshake_and_order },
 	{ "inspect_and_confinement", test_serve_inspect_and_confinement },
@@ -678,6 +766,7 @@ static CU_TestInfo serve_tests[] = {
 	{ "nothing_before_hello", test_serve_nothing_before_hello },
 	{ "no_restart_after_failed_verify",
 	    test_serve_no_restart_after_failed_verify },
+	{ "changes_take_turns", test_serve_changes_take_turns },
 	CU_TEST_INFO_NULL,
 };
 
