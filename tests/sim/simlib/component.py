@@ -9,6 +9,7 @@ certificate, or an unreachable API server, makes it 500.
 """
 
 import argparse
+import http.client
 import http.server
 import logging
 import os
@@ -120,7 +121,8 @@ def api_loop(a, state, quit_ev):
             if not state.ok:
                 log.info("API reachable (leader=%s)", leader)
             state.ok, state.error, state.leader = True, "", leader
-        except (OSError, ConfigError, ValueError, KeyError) as e:
+        except (OSError, ConfigError, ValueError, KeyError,
+                http.client.HTTPException) as e:
             if state.ok or state.error != str(e):
                 log.warning("API call failed: %s", e)
             state.ok, state.error = False, str(e)

@@ -16,6 +16,7 @@ stand-in with the manifest's flags.
 import argparse
 import copy
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ import urllib.error
 import urllib.request
 
 from . import kyaml
-from .client import Client, ConfigError
+from .client import Client
 from .store import now_micro, now_rfc3339
 from .util import bool_arg, duration_arg, setup_logging
 
@@ -373,8 +374,13 @@ class Kubelet:
                 return
             try:
                 self.sync_api()
-            except (OSError, ConfigError, ssl.SSLError) as e:
-                log.warning("API %s: %s", self.a.kubeconfig, e)
+            except (OSError, ValueError, KeyError, ssl.SSLError,
+                    http.client.HTTPException) as e:
+                # A real kubelet retries forever: an API server killed
+                # mid-response (IncompleteRead, BadStatusLine) must not
+                # end the heartbeats and leave the node NotReady.
+                log.warning("API %s: %s: %s", self.a.kubeconfig,
+                            type(e).__name__, e)
                 self.client = None
 
     def _api(self, method, path, body=None, ctype="application/json"):

@@ -1,6 +1,10 @@
 """Hermetic tests of the simulator's building blocks: YAML subset,
 selectors, patches, protobuf DeleteOptions, health text, durations."""
 
+import argparse
+import http.client
+import tempfile
+import threading
 import unittest
 
 from tests import simtest  # noqa: F401  (puts simlib on sys.path)
@@ -397,6 +401,40 @@ class MiscTest(unittest.TestCase):
         self.assertEqual(list(errors.conflict(R.PODS, "p").status()),
                          ["kind", "apiVersion", "metadata", "status",
                           "message", "reason", "details", "code"])
+
+
+class KubeletApiLoopTest(unittest.TestCase):
+    """The kubelet's API thread outlives any failed call, as a real
+    kubelet does: an API server killed mid-response once raised
+    http.client.IncompleteRead, ended the thread and left the node
+    NotReady for good (fault matrix, sigkill@gates)."""
+
+    ERRORS = [http.client.IncompleteRead(b"partial"),
+              http.client.BadStatusLine("garbage"),
+              ConnectionResetError("reset"), KeyError("metadata"),
+              ValueError("not JSON")]
+
+    def test_survives_every_failure(self):
+        from simlib import kubelet
+        with tempfile.TemporaryDirectory() as d:
+            a = argparse.Namespace(node="n1", kubernetes_dir=d, state_dir=d,
+                                   node_ip="127.0.0.1", kubeconfig="k",
+                                   node_status_update_frequency=0.01)
+            k = kubelet.Kubelet(a)
+            calls = []
+
+            def sync_api():
+                calls.append(len(calls))
+                if len(calls) <= len(self.ERRORS):
+                    raise self.ERRORS[len(calls) - 1]
+                k.quit.set()
+
+            k.sync_api = sync_api
+            t = threading.Thread(target=k.api_loop, daemon=True)
+            t.start()
+            t.join(10)
+            self.assertFalse(t.is_alive())
+            self.assertEqual(len(calls), len(self.ERRORS) + 1)
 
 
 if __name__ == "__main__":
