@@ -16,7 +16,6 @@ stand-in with the manifest's flags.
 import argparse
 import copy
 import hashlib
-import http.client
 import json
 import logging
 import os
@@ -374,11 +373,11 @@ class Kubelet:
                 return
             try:
                 self.sync_api()
-            except (OSError, ValueError, KeyError, ssl.SSLError,
-                    http.client.HTTPException) as e:
-                # A real kubelet retries forever: an API server killed
-                # mid-response (IncompleteRead, BadStatusLine) must not
-                # end the heartbeats and leave the node NotReady.
+            except Exception as e:  # pylint: disable=broad-except
+                # A real kubelet retries forever: no answer of an API
+                # server killed mid-response (IncompleteRead, a text body
+                # where JSON was due) may end the heartbeats and leave the
+                # node NotReady.
                 log.warning("API %s: %s: %s", self.a.kubeconfig,
                             type(e).__name__, e)
                 self.client = None

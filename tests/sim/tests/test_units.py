@@ -412,7 +412,7 @@ class KubeletApiLoopTest(unittest.TestCase):
     ERRORS = [http.client.IncompleteRead(b"partial"),
               http.client.BadStatusLine("garbage"),
               ConnectionResetError("reset"), KeyError("metadata"),
-              ValueError("not JSON")]
+              ValueError("not JSON"), TypeError("text where JSON was due")]
 
     def test_survives_every_failure(self):
         from simlib import kubelet
