@@ -1485,9 +1485,15 @@ pdb_blocker(struct drain_preview *pv, json_object *pdb, json_object *pod,
 		    "first: the eviction waits until their replacements are "
 		    "healthy",
 		    ns, name, (long long)allowed);
-	add_blocker(pv, "pdb",
+	add_blocker(pv, allowed <= 0 ? "pdb" : DRAIN_PDB_WAIT,
 	    str_or(jv_str(pod, "metadata.namespace"), "default"),
 	    str_or(jv_str(pod, "metadata.name"), ""), msg);
+}
+
+bool
+drain_blocks(const struct drain_blocker *b)
+{
+	return strcmp(b->kind, DRAIN_PDB_WAIT) != 0;
 }
 
 /* How many pods each PDB has already been charged, keyed by the PDB. */

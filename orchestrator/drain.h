@@ -215,9 +215,11 @@ struct drain_kept {
 	char *reason; /* "DaemonSet", "mirror", "deleted" */
 };
 
+#define DRAIN_PDB_WAIT "pdb-wait"
+
 struct drain_blocker {
 	char *kind; /* "daemonset", "local-storage", "no-controller", "pdb",
-		       "pdb-overlap", "error" */
+		       "pdb-overlap", "error"; "pdb-wait" only delays */
 	char *pod;  /* "ns/name" */
 	char *message;
 };
@@ -235,13 +237,18 @@ struct drain_preview {
  * Works out what drain_node() would do on node with o, reading pods,
  * DaemonSets and PodDisruptionBudgets only. Blockers: the filter errors,
  * pods covered by several PDBs, and pods whose PDB allows no disruption
- * now or would run out before all its pods on node are evicted. *pv must
- * be zeroed; release it with drain_preview_clear().
+ * now. A pod whose PDB's disruptions are used up by other pods on node
+ * first is a "pdb-wait": its eviction waits until their replacements are
+ * healthy elsewhere, then completes (drain_blocks() is false for it). *pv
+ * must be zeroed; release it with drain_preview_clear().
  */
 enum cr_err drain_preview(struct kube *k, const char *node,
     const struct drain_opts *o, struct drain_preview *pv) CR_MUST_CHECK;
 
 void drain_preview_clear(struct drain_preview *pv);
+
+/* True unless b only delays the drain ("pdb-wait"). */
+bool drain_blocks(const struct drain_blocker *b);
 
 /*
  * The preview as JSON: {"evict":[{"namespace","name","finished"}],

@@ -704,6 +704,13 @@ drain_previews(struct ctx *c, struct plan *p, const struct plan_opts *o)
 		for (k = 0; k < pn->drain.nblockers; k++) {
 			char item[700];
 
+			if (!drain_blocks(&pn->drain.blockers[k])) {
+				warn_node(p, pn->inv->name,
+				    "the drain waits on %s: %s",
+				    pn->drain.blockers[k].pod,
+				    pn->drain.blockers[k].message);
+				continue;
+			}
 			snprintf(item, sizeof(item), "%s: %s %s: %s",
 			    pn->inv->name, pn->drain.blockers[k].kind,
 			    pn->drain.blockers[k].pod,
@@ -1093,7 +1100,9 @@ print_drain(const struct plan_node *pn, FILE *fp)
 		    pn->drain.keep[k].reason);
 	fprintf(fp, "\n");
 	for (k = 0; k < pn->drain.nblockers; k++)
-		fprintf(fp, "            BLOCKED by %s %s: %s\n",
+		fprintf(fp, "            %s %s %s: %s\n",
+		    drain_blocks(&pn->drain.blockers[k]) ? "BLOCKED by" :
+							   "waits on",
 		    pn->drain.blockers[k].kind, pn->drain.blockers[k].pod,
 		    pn->drain.blockers[k].message);
 }
@@ -1219,6 +1228,33 @@ same_renew_set(json_object *node, const struct plan_node *pn, char *why,
 	return true;
 }
 
+/* How many of a saved plan's blockers b stop the drain. */
+static size_t
+saved_blocking(json_object *b)
+{
+	size_t i, n = 0, len = b != NULL ? json_object_array_length(b) : 0;
+	const char *kind;
+
+	for (i = 0; i < len; i++) {
+		kind = jv_str(json_object_array_get_idx(b, i), "kind");
+		if (kind == NULL || strcmp(kind, DRAIN_PDB_WAIT) != 0)
+			n++;
+	}
+	return n;
+}
+
+/* How many of the preview's blockers stop the drain. */
+static size_t
+now_blocking(const struct drain_preview *pv)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < pv->nblockers; i++)
+		if (drain_blocks(&pv->blockers[i]))
+			n++;
+	return n;
+}
+
 /* One node of a saved plan against the same node now. */
 static bool
 same_node(json_object *n, const struct plan_node *pn, size_t i, char *why,
@@ -1234,8 +1270,7 @@ same_node(json_object *n, const struct plan_node *pn, size_t i, char *why,
 	}
 	if (!same_renew_set(n, pn, why, len))
 		return false;
-	if (pn->drain.nblockers >
-	    (b != NULL ? json_object_array_length(b) : 0)) {
+	if (now_blocking(&pn->drain) > saved_blocking(b)) {
 		snprintf(why, len, "%s: its drain is blocked now",
 		    pn->inv->name);
 		return false;
