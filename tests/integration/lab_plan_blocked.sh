@@ -4,16 +4,7 @@
 # change nothing (no node cordoned, no pod evicted). With the budget
 # relaxed again, the same plan exits 0.
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the lab needs root"
-	exit 77
-fi
-dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-lab=$(dirname "$0")/../lab/lab
-if [ ! -e "$dir/sim/init.pid" ]; then
-	echo "skip: this lab has no API (--ssh-only)"
-	exit 77
-fi
+. "$(dirname "$0")/lab_env.sh"
 bin=${CR_BIN_DIR:?}
 out=$dir/plan-blocked
 mkdir -p "$out"
@@ -26,7 +17,16 @@ bad() {
 }
 restore() { kc -n kube-system patch pdb coredns --type merge -p '{"spec":{"minAvailable":1}}' >/dev/null; }
 
-pods_before=$(kc get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)
+pods() { kc get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort; }
+# A test before this one may have drained and uncordoned a node: wait
+# until no pod comes or goes, so that a change below is the plan's.
+pods_before=$(pods)
+for _ in $(seq 1 30); do
+	sleep 2
+	now=$(pods)
+	[ "$now" != "$pods_before" ] || break
+	pods_before=$now
+done
 # Two coredns replicas and minAvailable 2: no disruption allowed.
 kc -n kube-system patch pdb coredns --type merge -p '{"spec":{"minAvailable":2}}' >/dev/null
 trap restore EXIT
@@ -55,7 +55,7 @@ PY
 # Read-only: nothing cordoned, no pod gone.
 unsched=$(kc get nodes -o jsonpath='{range .items[*]}{.spec.unschedulable}{"\n"}{end}' | grep -c true || true)
 [ "$unsched" = 0 ] || bad "plan cordoned $unsched node(s)"
-pods_after=$(kc get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)
+pods_after=$(pods)
 [ "$pods_before" = "$pods_after" ] || bad "plan changed the pods"
 restore
 trap - EXIT
