@@ -7,16 +7,7 @@
 #   and touches nothing (no journal transition, no cordon, no renewal).
 # The outputs are kept in $CERTROLL_LAB_DIR/guards/.
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the lab needs root"
-	exit 77
-fi
-dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-lab=$(dirname "$0")/../lab/lab
-if [ ! -e "$dir/sim/init.pid" ]; then
-	echo "skip: this lab has no API (--ssh-only)"
-	exit 77
-fi
+. "$(dirname "$0")/lab_env.sh"
 out=$dir/guards
 rm -rf "$out"
 mkdir -p "$out"

@@ -7,16 +7,7 @@
 # controllers replace them on other nodes, and `kubectl uncordon cp2`
 # undoes the cordon.
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the lab needs root"
-	exit 77
-fi
-dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-lab=$(dirname "$0")/../lab/lab
-if [ ! -e "$dir/sim/init.pid" ]; then
-	echo "skip: this lab has no API (--ssh-only)"
-	exit 77
-fi
+. "$(dirname "$0")/lab_env.sh"
 n=$(wc -l <"$dir/nodes.list")
 if [ "$n" -lt 2 ]; then
 	echo "skip: draining a node needs another node to move its pods to"

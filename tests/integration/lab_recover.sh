@@ -10,17 +10,7 @@
 # recover/ (kept in /tmp/certroll-recover-out, since lab up --force
 # removes the lab directory).
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the lab needs root"
-	exit 77
-fi
-dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab/lab
-if [ ! -e "$dir/sim/init.pid" ]; then
-	echo "skip: this lab has no API (--ssh-only)"
-	exit 77
-fi
+. "$(dirname "$0")/lab_env.sh"
 holder=$(cut -d' ' -f1 "$dir/holder" 2>/dev/null || echo "$PPID")
 out=/tmp/certroll-recover-out
 rm -rf "$out"

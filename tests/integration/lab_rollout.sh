@@ -9,17 +9,7 @@
 # `certroll status` must show every node done. The outputs are kept in
 # $CERTROLL_LAB_DIR/rollout/.
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the lab needs root"
-	exit 77
-fi
-dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab/lab
-if [ ! -e "$dir/sim/init.pid" ]; then
-	echo "skip: this lab has no API (--ssh-only)"
-	exit 77
-fi
+. "$(dirname "$0")/lab_env.sh"
 out=$dir/rollout
 mkdir -p "$out"
 nodes=$(cat "$dir/nodes.list")
