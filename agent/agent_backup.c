@@ -753,23 +753,30 @@ check_sums(const char *backup, struct bfiles *fl)
 	return CR_OK;
 }
 
-/* Every file in the backup must be listed: anything else is tampering. */
+/*
+ * Every file in the backup must be listed: anything else is tampering.
+ * The etcd snapshot the first node's backup step adds beside the files is
+ * not listed (it is never restored into the tree) and is let be.
+ */
 static enum cr_err
 check_unlisted(const char *backup, const struct bfiles *fl)
 {
 	struct bfiles all = { NULL, 0 };
 	const struct walk w = { NULL, true, true, true, &all, NULL };
 	enum cr_err err = CR_OK;
+	const char *rel;
 	size_t i;
 
 	walk(backup, "", &w);
 	for (i = 0; i < all.n && err == CR_OK; i++) {
-		if (strcmp(all.v[i].rel, BACKUP_MANIFEST) == 0 ||
-		    bfiles_find(fl, all.v[i].rel) != NULL)
+		rel = all.v[i].rel;
+		if (strcmp(rel, BACKUP_MANIFEST) == 0 ||
+		    bfiles_find(fl, rel) != NULL ||
+		    (strchr(rel, '/') == NULL && agent_snapshot_file(rel)))
 			continue;
 		log_warnx("restore: '%s/%s' is not listed in %s: refusing a "
 			  "backup that was changed",
-		    backup, all.v[i].rel, BACKUP_MANIFEST);
+		    backup, rel, BACKUP_MANIFEST);
 		err = CR_ERR_VERIFY;
 	}
 	bfiles_clear(&all);

@@ -24,6 +24,13 @@
 /* file_write_atomic()'s temporary files carry this in their names. */
 #define AGENT_TMP_MARK ".certroll-"
 
+/*
+ * True for what the snapshot request leaves in a backup directory, by
+ * name: a saved etcd snapshot ("etcd-snapshot-<UTC time>[-N].db") or the
+ * temporary file of one interrupted. A restore leaves both alone.
+ */
+bool agent_snapshot_file(const char *name);
+
 /* The kubernetes dir of o, or its default. */
 const char *agent_kdir(const char *kubernetes_dir);
 

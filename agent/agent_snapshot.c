@@ -421,10 +421,24 @@ snap_finish(struct snap *s, char *hex, size_t hexlen)
 	return err;
 }
 
+#define SNAP_PREFIX      "etcd-snapshot-"
+#define SNAP_TEMP_PREFIX "." SNAP_PREFIX
+
+bool
+agent_snapshot_file(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (strncmp(name, SNAP_TEMP_PREFIX, strlen(SNAP_TEMP_PREFIX)) == 0)
+		return true;
+	return strncmp(name, SNAP_PREFIX, strlen(SNAP_PREFIX)) == 0 &&
+	    len > strlen(SNAP_PREFIX) + 3 && strcmp(name + len - 3, ".db") == 0;
+}
+
 static enum cr_err
 open_temp(const char *dest, char **tmpp, int *fdp, char *why, size_t whylen)
 {
-	char *tmp = xasprintf("%s/.etcd-snapshot-XXXXXX", dest);
+	char *tmp = xasprintf("%s/" SNAP_TEMP_PREFIX "XXXXXX", dest);
 	int fd;
 
 	if (file_mkdirs(dest, 0700) != CR_OK) {
@@ -465,8 +479,8 @@ place(struct snap *s, const char *tmp, const char *dest, char **pathp)
 	for (i = 1; i < 100; i++) {
 		free(path);
 		path = i == 1 ?
-		    xasprintf("%s/etcd-snapshot-%s.db", dest, stamp) :
-		    xasprintf("%s/etcd-snapshot-%s-%d.db", dest, stamp, i);
+		    xasprintf("%s/" SNAP_PREFIX "%s.db", dest, stamp) :
+		    xasprintf("%s/" SNAP_PREFIX "%s-%d.db", dest, stamp, i);
 		if (!file_exists(path))
 			break;
 	}

@@ -294,6 +294,44 @@ test_restore_brings_back(void)
 	free(root);
 }
 
+/*
+ * The first node's backup directory also holds the etcd snapshot, saved
+ * after the manifest was written, and maybe the temporary file of a
+ * snapshot cut short: the rollback of that node must still restore.
+ */
+static void
+test_restore_beside_snapshot(void)
+{
+	char *kdir = make_node(), *root = ct_path(ct_tmpdir(), "backups");
+	char *copy = snapshot(kdir), *p;
+	struct agent_backup_result r;
+	struct agent_restore_result rr;
+
+	backup(kdir, root, 1795870800, 5, &r);
+	p = ct_path(r.path, "etcd-snapshot-20261128T191325Z.db");
+	ct_write(p, "etcd snapshot\n");
+	free(p);
+	p = ct_path(r.path, ".etcd-snapshot-AbC123");
+	ct_write(p, "half a snapshot\n");
+	free(p);
+	p = ct_path(kdir, "pki/apiserver.crt");
+	ct_write(p, "renewed\n");
+	free(p);
+	CU_ASSERT_EQUAL(agent_restore(kdir, r.path, &rr), CR_OK);
+	CU_ASSERT_TRUE(same_as(kdir, copy));
+	CU_ASSERT_EQUAL(rr.restored.n, 1);
+	CU_ASSERT_EQUAL(rr.removed.n, 1);
+	/* The snapshot is not restored into the tree. */
+	p = ct_path(kdir, "etcd-snapshot-20261128T191325Z.db");
+	CU_ASSERT_FALSE(file_exists(p));
+	free(p);
+	agent_restore_result_clear(&rr);
+	agent_backup_result_clear(&r);
+	free(copy);
+	free(kdir);
+	free(root);
+}
+
 /* Each row damages a fresh backup; restore must refuse and change nothing. */
 static void
 tamper_sum(const char *b)
@@ -310,6 +348,26 @@ tamper_unlisted(const char *b)
 	char *p = ct_path(b, "pki/evil.crt");
 
 	ct_write(p, "unlisted\n");
+	free(p);
+}
+
+/* Only the backup's top level may hold a snapshot. */
+static void
+tamper_nested_snapshot(const char *b)
+{
+	char *p = ct_path(b, "pki/etcd-snapshot-20261128T191325Z.db");
+
+	ct_write(p, "not where a snapshot goes\n");
+	free(p);
+}
+
+/* A name like a snapshot's that is not one is still unlisted. */
+static void
+tamper_snapshot_like(const char *b)
+{
+	char *p = ct_path(b, "etcd-snapshot-.db.conf");
+
+	ct_write(p, "apiVersion: v1\n");
 	free(p);
 }
 
@@ -371,6 +429,8 @@ test_restore_refuses_tampered(void)
 	} rows[] = {
 		{ "changed file", tamper_sum },
 		{ "unlisted file", tamper_unlisted },
+		{ "snapshot below the top", tamper_nested_snapshot },
+		{ "snapshot-like name", tamper_snapshot_like },
 		{ "path escaping the tree", tamper_manifest_path },
 		{ "no manifest (incomplete)", tamper_no_manifest },
 		{ "listed file gone", tamper_missing_file },
@@ -449,6 +509,7 @@ static CU_TestInfo backup_tests[] = {
 	{ "keep_prunes_oldest", test_keep_prunes_oldest },
 	{ "refuses_without_space", test_refuses_without_space },
 	{ "restore_brings_back", test_restore_brings_back },
+	{ "restore_beside_snapshot", test_restore_beside_snapshot },
 	{ "restore_refuses_tampered", test_restore_refuses_tampered },
 	{ "resolve_and_json", test_resolve_and_json },
 	CU_TEST_INFO_NULL,
