@@ -92,16 +92,27 @@ close_line(void)
 	line_open = false;
 }
 
+/*
+ * Makes node the current one; its clock starts with the first line about
+ * it, whichever kind (a resumed node may begin with a detail or its end).
+ */
+static void
+enter(const char *node)
+{
+	if (strcmp(node, cur_node) == 0)
+		return;
+	close_line();
+	snprintf(cur_node, sizeof(cur_node), "%s", node);
+	cur_phase[0] = cur_detail[0] = '\0';
+	node_start_ms = clock_mono_ms();
+}
+
 void
 progress_phase(const char *node, const char *phase)
 {
 	if (out == NULL)
 		return;
-	if (strcmp(node, cur_node) != 0) {
-		close_line();
-		snprintf(cur_node, sizeof(cur_node), "%s", node);
-		node_start_ms = clock_mono_ms();
-	}
+	enter(node);
 	snprintf(cur_phase, sizeof(cur_phase), "%s", phase);
 	cur_detail[0] = '\0';
 	phase_start_ms = clock_mono_ms();
@@ -125,6 +136,7 @@ progress_detail(const char *node, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	enter(node);
 	/* Unchanged details are not repeated outside a terminal. */
 	if (strcmp(text, cur_detail) == 0 && mode != PROGRESS_TTY)
 		return;
@@ -145,6 +157,7 @@ progress_end(const char *node, const char *outcome)
 
 	if (out == NULL)
 		return;
+	enter(node);
 	elapsed(node_start_ms, took, sizeof(took));
 	snprintf(text, sizeof(text), "%.200s in %s", outcome, took);
 	if (mode == PROGRESS_TTY) {

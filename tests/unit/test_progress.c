@@ -50,6 +50,38 @@ test_progress_plain(void)
 	free(s);
 }
 
+/*
+ * A resumed node's first line may be a detail or its end (a rollback
+ * retried, then failed). It must become the current node then: its clock
+ * starts there (once printed "failed in 6h1m59s", time since boot), and
+ * the terminal line names it, not the node before.
+ */
+static void
+test_progress_resumed_node(void)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&data, &len);
+
+	progress_init(fp, PROGRESS_TTY);
+	progress_detail("cp1", "rollback: restoring");
+	progress_end("cp1", "failed");
+	progress_phase("cp2", "drain");
+	progress_detail("cp3", "rollback: restoring");
+	progress_init(NULL, PROGRESS_PLAIN);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(data,
+	    "\r\033[K  cp1"
+	    "                      0s  "
+	    "rollback: restoring"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "failed in 0s\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(data,
+	    "\r\033[K  cp3"
+	    "                      0s  "
+	    "rollback: restoring"));
+	free(data);
+}
+
 static void
 test_progress_json(void)
 {
@@ -87,6 +119,8 @@ test_progress_tty(void)
 }
 
 static CU_TestInfo progress_tests[] = {
+	/* First, before any node has started the clock. */
+	{ "resumed_node", test_progress_resumed_node },
 	{ "plain", test_progress_plain },
 	{ "json", test_progress_json },
 	{ "tty", test_progress_tty },
