@@ -408,21 +408,6 @@ out:
 
 /* --- resume ---------------------------------------------------------- */
 
-/* Where a node recorded in state s continues. */
-static enum node_state
-resume_state(const struct runlog_node *rn)
-{
-	if (rn->state == NODE_ABORTED)
-		return NODE_PENDING; /* stopped cleanly: try it afresh */
-	if (rn->state != NODE_FAILED)
-		return rn->state;
-	if (rn->failed_in == NODE_UNCORDON)
-		return NODE_UNCORDON;
-	if (rn->changed && !rn->rolled_back)
-		return NODE_ROLLBACK; /* make it healthy again first */
-	return NODE_RELEASE;
-}
-
 static enum cr_err
 nodes_from_runlog(struct run *r, const struct runlog *rl)
 {
@@ -439,7 +424,7 @@ nodes_from_runlog(struct run *r, const struct runlog *rl)
 		node_add(r, ci);
 		rn = &r->nodes[r->nnodes - 1];
 		runlog_restore_node(&rl->nodes[i], &rn->n);
-		rn->n.state = resume_state(&rl->nodes[i]);
+		rn->n.state = runlog_resume_state(&rl->nodes[i]);
 		if (rn->n.state == NODE_PENDING) {
 			/* Afresh: the cordon, changes and release of the
 			 * earlier attempt are history. */

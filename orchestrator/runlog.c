@@ -151,8 +151,22 @@ parse_state(json_object *rec, const char *key, enum node_state *sp)
 	return s != NULL && node_state_parse(s, sp) ? 0 : -1;
 }
 
+enum node_state
+runlog_resume_state(const struct runlog_node *rn)
+{
+	if (rn->state == NODE_ABORTED)
+		return NODE_PENDING; /* stopped cleanly: try it afresh */
+	if (rn->state != NODE_FAILED)
+		return rn->state;
+	if (rn->failed_in == NODE_UNCORDON)
+		return NODE_UNCORDON;
+	if (rn->changed && !rn->rolled_back)
+		return NODE_ROLLBACK; /* make it healthy again first */
+	return NODE_RELEASE;
+}
+
 static int
-replay_transition(struct runlog_node *rn, json_object *rec, bool resumed)
+replay_transition(struct runlog_node *rn, json_object *rec)
 {
 	enum node_state from, to;
 	int64_t spent = 0;
@@ -160,9 +174,10 @@ replay_transition(struct runlog_node *rn, json_object *rec, bool resumed)
 	if (parse_state(rec, "from", &from) == -1 ||
 	    parse_state(rec, "to", &to) == -1)
 		return -1;
-	/* A resumed run tries a node that stopped cleanly afresh. */
-	if (from == NODE_PENDING && rn->state == NODE_ABORTED && resumed)
-		rn->state = NODE_PENDING;
+	/* Its first step after a resume starts where resume put it. */
+	if (rn->resumed)
+		rn->state = runlog_resume_state(rn);
+	rn->resumed = false;
 	if (from != rn->state)
 		return -1;
 	rn->state = to;
@@ -202,6 +217,7 @@ replay_one(struct runlog *r, json_object *rec)
 {
 	const char *ev = jv_str(rec, "event"), *node = jv_str(rec, "node");
 	struct runlog_node *rn = node != NULL ? runlog_find(r, node) : NULL;
+	size_t i;
 
 	if (ev == NULL)
 		return -1;
@@ -209,6 +225,8 @@ replay_one(struct runlog *r, json_object *rec)
 	if (strcmp(ev, "run-start") == 0)
 		return replay_start(r, rec);
 	if (strcmp(ev, "resume") == 0) {
+		for (i = 0; i < r->nnodes; i++)
+			r->nodes[i].resumed = true;
 		r->resumes++;
 		free(r->result);
 		r->result = NULL;
@@ -223,7 +241,7 @@ replay_one(struct runlog *r, json_object *rec)
 	if (rn == NULL)
 		return -1;
 	if (strcmp(ev, "transition") == 0)
-		return replay_transition(rn, rec, r->resumes > 0);
+		return replay_transition(rn, rec);
 	if (strcmp(ev, "node-fact") == 0 || strcmp(ev, "renewed") == 0)
 		return replay_fact(rn, rec);
 	return 0; /* unknown events from newer versions are ignored */

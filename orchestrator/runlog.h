@@ -45,6 +45,7 @@ struct runlog_node {
 	char *snapshot;       /* etcd snapshot on the node, or NULL */
 	json_object *renewed; /* the "certificates" array, or NULL */
 	int64_t spent_ms[NODE__MAX];
+	bool resumed; /* replay: a resume came after its last transition */
 };
 
 struct runlog {
@@ -96,6 +97,13 @@ void runlog_free(struct runlog *r);
 
 /* The entry for node name, or NULL. */
 struct runlog_node *runlog_find(const struct runlog *r, const char *name);
+
+/*
+ * Where "certroll resume" continues a node recorded in rn's state: an
+ * aborted node afresh, a failed one by rolling back what it changed (or
+ * finishing its uncordon, or releasing it), any other where it was.
+ */
+enum node_state runlog_resume_state(const struct runlog_node *rn);
 
 /* Copies a replayed node's facts into a fresh struct node for resume. */
 void runlog_restore_node(const struct runlog_node *rn, struct node *n);

@@ -137,7 +137,7 @@ test_runlog_records_failure(void)
 	free(path);
 }
 
-/* The stopped run resumed: cp2 is tried afresh (rollout.c resume_state). */
+/* The stopped run resumed: cp2 is tried afresh (runlog_resume_state). */
 static void
 body_retried(struct journal *j)
 {
@@ -171,6 +171,107 @@ test_runlog_retries_aborted_node(void)
 	free(path);
 }
 
+/*
+ * cp1 failed in renew and its rollback failed too: it stays failed with
+ * its changes. Each resume starts it in rollback, with no transition into
+ * it, and the replay must follow (agent@snapshot: "record 13 does not fit
+ * the run").
+ */
+static void
+rollback_fails(struct journal *j, struct node *n)
+{
+	step(j, n, NODE_ROLLBACK);
+	node_fail(n, CR_ERR_PROTO, "rollback: restore failed");
+	step(j, n, NODE_FAILED);
+	CU_ASSERT(journal_append(j, "run-end",
+		      runlog_run_end("stopped", "cp1 failed")) == CR_OK);
+}
+
+static void
+body_rollback_retried(struct journal *j)
+{
+	struct node n;
+
+	node_init(&n, "cp1", 0);
+	step(j, &n, NODE_OBSERVE);
+	n.cordon_known = true;
+	step(j, &n, NODE_CORDON);
+	step(j, &n, NODE_DRAIN);
+	step(j, &n, NODE_BACKUP);
+	step(j, &n, NODE_RENEW);
+	n.changed = true;
+	node_fail(&n, CR_ERR_PROTO, "renew: peer closed the stream");
+	rollback_fails(j, &n);
+	CU_ASSERT(
+	    journal_append(j, "resume", runlog_resume("op@ws/2")) == CR_OK);
+	n.state = NODE_ROLLBACK;
+	node_fail(&n, CR_ERR_PROTO, "rollback: restore failed");
+	step(j, &n, NODE_FAILED);
+	CU_ASSERT(journal_append(j, "run-end",
+		      runlog_run_end("stopped", "cp1 failed")) == CR_OK);
+	CU_ASSERT(
+	    journal_append(j, "resume", runlog_resume("op@ws/3")) == CR_OK);
+	n.state = NODE_ROLLBACK;
+	n.rolled_back = true;
+	step(j, &n, NODE_RESTART);
+}
+
+static void
+test_runlog_retries_rollback(void)
+{
+	const char *dir = cu_tmpdir();
+	char *path = write_run(dir, body_rollback_retried), why[128];
+	struct runlog *r = NULL;
+	struct runlog_node *cp1;
+
+	why[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	cp1 = runlog_find(r, "cp1");
+	CU_ASSERT_EQUAL(cp1->state, NODE_RESTART);
+	CU_ASSERT_TRUE(cp1->changed);
+	CU_ASSERT_TRUE(cp1->rolled_back);
+	CU_ASSERT_EQUAL(cp1->failed_in, NODE_RENEW);
+	CU_ASSERT_EQUAL(r->resumes, 2);
+	CU_ASSERT_PTR_NULL(r->result);
+	/* Where a resume now would take each node. */
+	CU_ASSERT_EQUAL(runlog_resume_state(cp1), NODE_RESTART);
+	CU_ASSERT_EQUAL(runlog_resume_state(runlog_find(r, "cp2")),
+	    NODE_PENDING);
+	runlog_free(r);
+	free(path);
+}
+
+/* Where resume takes a node in each final state, by what it did. */
+static void
+test_runlog_resume_state(void)
+{
+	static const struct {
+		enum node_state state, failed_in;
+		bool changed, rolled_back;
+		enum node_state want;
+	} rows[] = {
+		{ NODE_ABORTED, NODE_DRAIN, false, false, NODE_PENDING },
+		{ NODE_ABORTED, NODE_RENEW, true, true, NODE_PENDING },
+		{ NODE_FAILED, NODE_RENEW, true, false, NODE_ROLLBACK },
+		{ NODE_FAILED, NODE_BACKUP, false, false, NODE_RELEASE },
+		{ NODE_FAILED, NODE_HEALTH, true, true, NODE_RELEASE },
+		{ NODE_FAILED, NODE_UNCORDON, true, false, NODE_UNCORDON },
+		{ NODE_DONE, NODE_PENDING, true, false, NODE_DONE },
+		{ NODE_DRAIN, NODE_PENDING, false, false, NODE_DRAIN },
+	};
+	struct runlog_node rn;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&rn, 0, sizeof(rn));
+		rn.state = rows[i].state;
+		rn.failed_in = rows[i].failed_in;
+		rn.changed = rows[i].changed;
+		rn.rolled_back = rows[i].rolled_back;
+		CU_ASSERT_EQUAL(runlog_resume_state(&rn), rows[i].want);
+	}
+}
+
 static const struct {
 	const char *name;
 	const char *text;
@@ -201,6 +302,21 @@ static const struct {
 	    "\"to\":\"aborted\"}\n"
 	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"pending\","
 	    "\"to\":\"observe\"}\n" },
+	{ "rollback_without_resume",
+	    "{\"event\":\"run-start\",\"cluster\":\"c\",\"nodes\":[\"a\"]}\n"
+	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"pending\","
+	    "\"to\":\"failed\",\"changed\":true,\"error\":\"proto\","
+	    "\"failed_in\":\"renew\"}\n"
+	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"rollback\","
+	    "\"to\":\"failed\"}\n" },
+	{ "resume_elsewhere",
+	    "{\"event\":\"run-start\",\"cluster\":\"c\",\"nodes\":[\"a\"]}\n"
+	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"pending\","
+	    "\"to\":\"failed\",\"changed\":true,\"error\":\"proto\","
+	    "\"failed_in\":\"renew\"}\n"
+	    "{\"event\":\"resume\"}\n"
+	    "{\"event\":\"transition\",\"node\":\"a\",\"from\":\"release\","
+	    "\"to\":\"failed\"}\n" },
 };
 
 static void
@@ -229,6 +345,8 @@ static CU_TestInfo runlog_tests[] = {
 	{ "replays_interrupted_run", test_runlog_replays_interrupted_run },
 	{ "records_failure", test_runlog_records_failure },
 	{ "retries_aborted_node", test_runlog_retries_aborted_node },
+	{ "retries_rollback", test_runlog_retries_rollback },
+	{ "resume_state", test_runlog_resume_state },
 	{ "rejects_inconsistent", test_runlog_rejects_inconsistent },
 	CU_TEST_INFO_NULL,
 };
