@@ -546,6 +546,79 @@ str_or(const char *s, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
+/*
+ * What the drain reads of a pod once its verdict is made: its identity,
+ * labels (PDB selectors), deletion, phase and Ready condition. The rest
+ * (spec, annotations, managedFields, container statuses) is most of a
+ * pod's memory, and goes with its page.
+ */
+static json_object *
+pod_slim(json_object *pod)
+{
+	static const char *const keep[][2] = {
+		{ "metadata", "namespace" },
+		{ "metadata", "name" },
+		{ "metadata", "uid" },
+		{ "metadata", "labels" },
+		{ "metadata", "deletionTimestamp" },
+		{ "status", "phase" },
+		{ "status", "conditions" },
+	};
+	json_object *slim = json_object_new_object(), *from, *v, *to;
+	size_t i;
+
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		if (!json_object_object_get_ex(pod, keep[i][0], &from) ||
+		    !json_object_object_get_ex(from, keep[i][1], &v))
+			continue;
+		if (!json_object_object_get_ex(slim, keep[i][0], &to)) {
+			to = json_object_new_object();
+			json_object_object_add(slim, keep[i][0], to);
+		}
+		json_object_object_add(to, keep[i][1], json_object_get(v));
+	}
+	return slim;
+}
+
+struct lister {
+	struct podset *ps;
+	const struct drain_filter_ctx *ctx;
+};
+
+/* kube_list_pages() callback: each pod's verdict and its slim copy. */
+static enum cr_err
+filter_page(void *arg, json_object *items)
+{
+	struct lister *l = arg;
+	struct podset *ps = l->ps;
+	struct drain_filtered *f;
+	json_object *pod;
+	size_t i, n;
+
+	if (items == NULL) { /* the list starts over */
+		podset_clear(ps);
+		ps->items = json_object_new_array();
+		return CR_OK;
+	}
+	n = json_object_array_length(items);
+	ps->f = xreallocarray(ps->f, ps->n + n + 1, sizeof(*ps->f));
+	ps->obj = xreallocarray(ps->obj, ps->n + n + 1, sizeof(*ps->obj));
+	for (i = 0; i < n; i++) {
+		pod = json_object_array_get_idx(items, i);
+		f = &ps->f[ps->n];
+		memset(f, 0, sizeof(*f));
+		drain_filter_pod(l->ctx, pod, &f->v);
+		ps->obj[ps->n] = pod_slim(pod);
+		json_object_array_add(ps->items, ps->obj[ps->n]);
+		f->namespace = str_or(
+		    jv_str(ps->obj[ps->n], "metadata.namespace"), "default");
+		f->name = str_or(jv_str(ps->obj[ps->n], "metadata.name"), "");
+		ps->n++;
+	}
+	return CR_OK;
+}
+
+/* The node's pods and their verdicts, a page at a time. */
 static enum cr_err
 list_and_filter(struct kube *k, const char *node, const struct drain_opts *o,
     int64_t deadline, struct podset *ps)
@@ -555,24 +628,15 @@ list_and_filter(struct kube *k, const char *node, const struct drain_opts *o,
 		.now = clock_now(),
 		.ds_get = ds_get_cached,
 		.ds_arg = &cache };
+	struct lister l = { .ps = ps, .ctx = &ctx };
 	char *path = pods_path(node, o->pod_selector, o->chunk_size);
-	json_object *pod;
-	size_t i;
 	enum cr_err err;
 
-	if ((err = kube_list_all(k, path, deadline, &ps->items)) == CR_OK) {
-		ps->n = json_object_array_length(ps->items);
-		ps->f = xcalloc(ps->n + 1, sizeof(*ps->f));
-		ps->obj = xcalloc(ps->n + 1, sizeof(json_object *));
-	}
-	for (i = 0; i < ps->n; i++) {
-		pod = json_object_array_get_idx(ps->items, i);
-		ps->obj[i] = pod;
-		ps->f[i].namespace = str_or(jv_str(pod, "metadata.namespace"),
-		    "default");
-		ps->f[i].name = str_or(jv_str(pod, "metadata.name"), "");
-		drain_filter_pod(&ctx, pod, &ps->f[i].v);
-	}
+	memset(ps, 0, sizeof(*ps));
+	ps->items = json_object_new_array();
+	if ((err = kube_list_pages(k, path, deadline, filter_page, &l)) !=
+	    CR_OK)
+		podset_clear(ps);
 	ds_cache_clear(&cache);
 	free(path);
 	return err;
@@ -594,8 +658,10 @@ struct dpod {
 	bool deleting; /* has a deletionTimestamp */
 	bool timed_out;
 	enum pod_state state;
-	int64_t next_at; /* next eviction attempt, clock_mono_ms() */
-	int64_t delay;   /* current retry delay */
+	bool listed;        /* in the last list of the node's pods ... */
+	int64_t deleted_ms; /* ... with its deletionTimestamp (0: none) */
+	int64_t next_at;    /* next eviction attempt, clock_mono_ms() */
+	int64_t delay;      /* current retry delay */
 	char *path;
 	json_object *body;
 	char *error;
@@ -873,32 +939,24 @@ evict_due(struct run *ru)
 	free(calls);
 }
 
-static json_object *
-find_pod(json_object *items, const char *ns, const char *name)
+static struct dpod *
+find_dpod(struct run *ru, const char *ns, const char *name)
 {
-	size_t i, n = json_object_array_length(items);
-	json_object *pod;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		pod = json_object_array_get_idx(items, i);
-		if (str_is(jv_str(pod, "metadata.name"), name) &&
-		    str_is(str_or(jv_str(pod, "metadata.namespace"), "default"),
-			ns))
-			return pod;
-	}
+	for (i = 0; i < ru->n; i++)
+		if (strcmp(ru->pods[i].name, name) == 0 &&
+		    strcmp(ru->pods[i].ns, ns) == 0)
+			return &ru->pods[i];
 	return NULL;
 }
 
 /* Past --skip-wait-for-delete-timeout: treat the pod as gone. */
 static bool
-skip_wait(struct run *ru, struct dpod *p, json_object *pod)
+skip_wait(struct run *ru, struct dpod *p)
 {
-	const char *ts = jv_str(pod, "metadata.deletionTimestamp");
-	int64_t ms;
-
-	if (ru->o->skip_wait_s <= 0 || ts == NULL ||
-	    timefmt_parse_rfc3339(ts, &ms) != CR_OK ||
-	    (int64_t)clock_now() - ms / 1000 <= ru->o->skip_wait_s)
+	if (ru->o->skip_wait_s <= 0 || p->deleted_ms == 0 ||
+	    (int64_t)clock_now() - p->deleted_ms / 1000 <= ru->o->skip_wait_s)
 		return false;
 	out_line(ru->o->out,
 	    "pod \"%s\" has DeletionTimestamp older than "
@@ -907,10 +965,48 @@ skip_wait(struct run *ru, struct dpod *p, json_object *pod)
 	return true;
 }
 
-static void
-update_pods(struct run *ru, json_object *items)
+/*
+ * kube_list_pages() callback of poll_gone(): notes which of our pods a
+ * page still shows (the same pod: a new one of the same name has another
+ * uid) and whether it is being deleted.
+ */
+static enum cr_err
+mark_listed(void *arg, json_object *items)
 {
+	struct run *ru = arg;
 	json_object *pod;
+	const char *ts;
+	struct dpod *p;
+	size_t i, n;
+
+	if (items == NULL) { /* the list starts over */
+		for (i = 0; i < ru->n; i++)
+			ru->pods[i].listed = false;
+		return CR_OK;
+	}
+	n = json_object_array_length(items);
+	for (i = 0; i < n; i++) {
+		pod = json_object_array_get_idx(items, i);
+		p = find_dpod(ru,
+		    str_or(jv_str(pod, "metadata.namespace"), "default"),
+		    str_or(jv_str(pod, "metadata.name"), ""));
+		if (p == NULL || p->listed ||
+		    !str_is(jv_str(pod, "metadata.uid"), str_or(p->uid, "")))
+			continue;
+		p->listed = true;
+		ts = jv_str(pod, "metadata.deletionTimestamp");
+		p->deleting = ts != NULL;
+		if (ts == NULL ||
+		    timefmt_parse_rfc3339(ts, &p->deleted_ms) != CR_OK)
+			p->deleted_ms = 0;
+	}
+	return CR_OK;
+}
+
+/* After a complete list: the pods it no longer shows are gone. */
+static void
+update_pods(struct run *ru)
+{
 	struct dpod *p;
 	size_t i;
 
@@ -918,15 +1014,9 @@ update_pods(struct run *ru, json_object *items)
 		p = &ru->pods[i];
 		if (p->state != P_WAIT && p->state != P_EVICT)
 			continue;
-		pod = find_pod(items, p->ns, p->name);
-		/* Gone, or replaced by a new pod of the same name. */
-		if (pod == NULL ||
-		    !str_is(jv_str(pod, "metadata.uid"), str_or(p->uid, ""))) {
+		if (!p->listed)
 			pod_gone(ru, p, p->state == P_WAIT);
-			continue;
-		}
-		p->deleting = jv_str(pod, "metadata.deletionTimestamp") != NULL;
-		if (p->state == P_WAIT && skip_wait(ru, p, pod))
+		else if (p->state == P_WAIT && skip_wait(ru, p))
 			pod_gone(ru, p, false);
 	}
 }
@@ -951,11 +1041,14 @@ wait_failed(struct run *ru, const char *why)
 static void
 poll_gone(struct run *ru)
 {
-	json_object *items = NULL;
 	const struct kube_status *st;
 	enum cr_err err;
+	size_t i;
 
-	err = kube_list_all(ru->k, ru->wait_path, ru->deadline, &items);
+	for (i = 0; i < ru->n; i++)
+		ru->pods[i].listed = false;
+	err = kube_list_pages(ru->k, ru->wait_path, ru->deadline, mark_listed,
+	    ru);
 	ru->next_poll = clock_mono_ms() + ru->o->poll_ms;
 	note_answer(ru, err == CR_OK, kube_error_message(ru->k));
 	if (err == CR_OK) {
@@ -963,8 +1056,7 @@ poll_gone(struct run *ru)
 			log_info("node %s: listing its pods works again",
 			    ru->node);
 		ru->list_failing = false;
-		update_pods(ru, items);
-		json_object_put(items);
+		update_pods(ru);
 		return;
 	}
 	st = kube_last_status(ru->k);

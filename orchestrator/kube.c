@@ -1391,17 +1391,6 @@ list_expired(const struct kube *k)
 	    kube_status_is(&k->last_st, KUBE_REASON_GONE);
 }
 
-static void
-add_items(json_object *all, json_object *page)
-{
-	json_object *items = jv_arr(page, "items");
-	size_t i, n = items != NULL ? json_object_array_length(items) : 0;
-
-	for (i = 0; i < n; i++)
-		json_object_array_add(all,
-		    json_object_get(json_object_array_get_idx(items, i)));
-}
-
 static char *
 page_url(const char *path, const char *cont)
 {
@@ -1417,10 +1406,10 @@ page_url(const char *path, const char *cont)
 }
 
 enum cr_err
-kube_list_all(struct kube *k, const char *path, int64_t deadline,
-    json_object **itemsp)
+kube_list_pages(struct kube *k, const char *path, int64_t deadline,
+    kube_page_fn fn, void *arg)
 {
-	json_object *all = json_object_new_array(), *page = NULL;
+	json_object *page = NULL, *items;
 	char *cont = NULL, *url;
 	const char *next;
 	bool restarted = false;
@@ -1438,24 +1427,62 @@ kube_list_all(struct kube *k, const char *path, int64_t deadline,
 			restarted = true;
 			free(cont);
 			cont = NULL;
-			json_object_put(all);
-			all = json_object_new_array();
+			if ((err = fn(arg, NULL)) != CR_OK)
+				break;
 			continue;
 		}
 		if (err != CR_OK)
 			break;
-		add_items(all, page);
+		/* A page without items (a null list) is an empty page. */
+		if ((items = jv_arr(page, "items")) == NULL) {
+			items = json_object_new_array();
+			json_object_object_add(page, "items", items);
+		}
+		err = fn(arg, items);
 		next = jv_str(page, "metadata.continue");
 		free(cont);
-		cont = next != NULL && *next != '\0' ? xstrdup(next) : NULL;
+		cont = err == CR_OK && next != NULL && *next != '\0' ?
+		    xstrdup(next) :
+		    NULL;
 		json_object_put(page);
-		if (cont == NULL) {
-			*itemsp = all;
-			all = NULL;
+		if (err != CR_OK || cont == NULL)
 			break;
-		}
 	}
 	free(cont);
+	return err;
+}
+
+/* kube_list_pages() callback of kube_list_all(): every item, in order. */
+static enum cr_err
+add_items(void *arg, json_object *items)
+{
+	json_object **allp = arg;
+	size_t i, n;
+
+	if (items == NULL) { /* starting over */
+		json_object_put(*allp);
+		*allp = json_object_new_array();
+		return CR_OK;
+	}
+	n = json_object_array_length(items);
+	for (i = 0; i < n; i++)
+		json_object_array_add(*allp,
+		    json_object_get(json_object_array_get_idx(items, i)));
+	return CR_OK;
+}
+
+enum cr_err
+kube_list_all(struct kube *k, const char *path, int64_t deadline,
+    json_object **itemsp)
+{
+	json_object *all = json_object_new_array();
+	enum cr_err err;
+
+	if ((err = kube_list_pages(k, path, deadline, add_items, &all)) ==
+	    CR_OK) {
+		*itemsp = all;
+		all = NULL;
+	}
 	json_object_put(all);
 	return err;
 }

@@ -219,10 +219,26 @@ enum cr_err kube_get(struct kube *k, const char *path, int64_t deadline,
     json_object **replyp) CR_MUST_CHECK;
 
 /*
+ * Called by kube_list_pages() with each page's "items" array (borrowed:
+ * take a reference to keep an item), or with NULL when the list starts
+ * over and what came before must be forgotten. Another result than CR_OK
+ * stops the listing with it.
+ */
+typedef enum cr_err (*kube_page_fn)(void *arg, json_object *items);
+
+/*
  * GETs a list at path (which may carry a query, e.g. a selector and
  * limit) and follows metadata.continue until the end, restarting from the
- * beginning once if a continue token expired (410). *itemsp is a new JSON
- * array of every item, owned by the caller.
+ * beginning once if a continue token expired (410), as kubectl does. Each
+ * page goes to fn and is freed before the next is read, so a long list
+ * never sits in memory whole unless fn keeps it.
+ */
+enum cr_err kube_list_pages(struct kube *k, const char *path, int64_t deadline,
+    kube_page_fn fn, void *arg) CR_MUST_CHECK;
+
+/*
+ * kube_list_pages() collecting every item: *itemsp is a new JSON array,
+ * owned by the caller.
  */
 enum cr_err kube_list_all(struct kube *k, const char *path, int64_t deadline,
     json_object **itemsp) CR_MUST_CHECK;

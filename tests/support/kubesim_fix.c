@@ -246,13 +246,15 @@ str_match(const char *got, const char *want, bool substring)
 	return substring ? strstr(got, want) != NULL : strcmp(got, want) == 0;
 }
 
-size_t
-ksf_count(struct ksf *f, int64_t seq, const char *method, const char *path,
-    const char *listener)
+/* Requests after seq matching every filter given (NULL or 0: any). */
+static size_t
+count_where(struct ksf *f, int64_t seq, const char *method, const char *path,
+    const char *listener, int64_t status)
 {
 	char *q = xasprintf("/sim/requests?since=%lld", (long long)seq);
 	json_object *o = ksf_get(f, q), *items, *e;
 	size_t i, n, count = 0;
+	int64_t got;
 
 	items = jv_arr(o, "items");
 	n = items != NULL ? json_object_array_length(items) : 0;
@@ -260,11 +262,26 @@ ksf_count(struct ksf *f, int64_t seq, const char *method, const char *path,
 		e = json_object_array_get_idx(items, i);
 		count += str_match(jv_str(e, "method"), method, false) &&
 		    str_match(jv_str(e, "path"), path, true) &&
-		    str_match(jv_str(e, "frontend"), listener, false);
+		    str_match(jv_str(e, "frontend"), listener, false) &&
+		    (status == 0 ||
+			(jv_int(e, "status", &got) && got == status));
 	}
 	json_object_put(o);
 	free(q);
 	return count;
+}
+
+size_t
+ksf_count(struct ksf *f, int64_t seq, const char *method, const char *path,
+    const char *listener)
+{
+	return count_where(f, seq, method, path, listener, 0);
+}
+
+size_t
+ksf_count_status(struct ksf *f, int64_t seq, const char *path, int64_t status)
+{
+	return count_where(f, seq, NULL, path, NULL, status);
 }
 
 void

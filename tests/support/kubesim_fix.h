@@ -73,6 +73,10 @@ int64_t ksf_seq(struct ksf *f);
 size_t ksf_count(struct ksf *f, int64_t seq, const char *method,
     const char *path, const char *listener);
 
+/* Requests logged after seq whose target contains path, answered status. */
+size_t ksf_count_status(struct ksf *f, int64_t seq, const char *path,
+    int64_t status);
+
 /* GET path with the admin client; NULL when it fails. Caller owns it. */
 json_object *ksf_get(struct ksf *f, const char *path);
 

@@ -854,6 +854,59 @@ test_mirror_pod_stays(void)
 	drain_result_clear(&res);
 }
 
+/*
+ * The node's pods are read a page at a time (--chunk-size), and a page is
+ * let go once its pods have their verdicts; a continue token that expires
+ * restarts the list from the top, in the first listing and in the wait's
+ * polls alike. Each pod is still evicted once, the mirror pod kept, and
+ * the wait ends when every evicted pod is gone.
+ */
+static void
+test_paged_listing(void)
+{
+	struct drain_result res;
+	struct drain_opts o;
+	struct capture cap;
+	struct hook h = {
+		.when_waiting_faults = "{'burst':{'codes':[410],'count':1,"
+				       "'paths':'continue='}}",
+	};
+	char name[24];
+	int64_t seq;
+	int i;
+
+	node("pg", true);
+	pod("pg", "kube-apiserver-pg", MIRROR "," OWNER("Node", "v1", "pg"),
+	    "");
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "web%d-pg", i);
+		pod("pg", name, RS, "");
+	}
+	clock_sleep_ms(400);
+	CU_ASSERT_EQUAL(ksf_faults(&sim,
+			    "{'burst':{'codes':[410],'count':1,"
+			    "'paths':'continue='}}"),
+	    0);
+	drain_opts_init(&o);
+	o.chunk_size = 2;
+	seq = ksf_seq(&sim);
+	CU_ASSERT_EQUAL(drain_with("pg", &o, &h, &cap, &res), CR_OK);
+	CU_ASSERT_EQUAL(ksf_faults(&sim, NULL), 0);
+	CU_ASSERT_TRUE(h.fired);
+	CU_ASSERT_EQUAL(res.total, 6);
+	CU_ASSERT_EQUAL(res.gone, 6);
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "POST", "eviction", NULL), 6);
+	/* Both tokens expired: in the first list and in a poll. */
+	CU_ASSERT_EQUAL(ksf_count_status(&sim, seq, "continue=", 410), 2);
+	CU_ASSERT_TRUE(pod_exists("kube-apiserver-pg"));
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "web%d-pg", i);
+		CU_ASSERT_FALSE(pod_exists(name));
+	}
+	capture_free(&cap);
+	drain_result_clear(&res);
+}
+
 static void
 test_daemonset_gone(void)
 {
@@ -1353,6 +1406,7 @@ static CU_SuiteInfo unit_suites[] = {
 
 static CU_TestInfo derived_tests[] = {
 	{ "mirror_pod_stays", test_mirror_pod_stays },
+	{ "paged_listing", test_paged_listing },
 	{ "daemonset_gone", test_daemonset_gone },
 	{ "skip_wait_for_delete", test_skip_wait_for_delete },
 	{ "pending_pod_ignores_pdb", test_pending_pod_ignores_pdb },
