@@ -272,6 +272,26 @@ ctx_disconnect(struct ctx *c, size_t i)
 	n->ssh = NULL;
 }
 
+struct proto_conn *
+ctx_agent_live(struct ctx *c, size_t i, int64_t deadline)
+{
+	struct proto_conn *conn;
+
+	if (ctx_connect(c, i, deadline) != CR_OK)
+		return NULL;
+	conn = ctx_agent(c, i);
+	if (conn != NULL && proto_conn_broken(conn)) {
+		log_warnx("node %s: the agent connection broke (%s); "
+			  "reconnecting",
+		    c->nodes[i].inv->name, proto_conn_errmsg(conn));
+		ctx_disconnect(c, i);
+		if (ctx_connect(c, i, deadline) != CR_OK)
+			return NULL;
+		conn = ctx_agent(c, i);
+	}
+	return conn;
+}
+
 size_t
 ctx_find(const struct ctx *c, const char *name)
 {

@@ -171,6 +171,14 @@ struct proto_conn *ctx_agent(struct ctx *c, size_t i);
 /* Says goodbye to node i's agent and closes its session. */
 void ctx_disconnect(struct ctx *c, size_t i);
 
+/*
+ * Node i's agent connection ready for a request: connected if it was not,
+ * and opened again if it broke (the agent or its SSH session died; an
+ * idle connection learns that only from the request it fails). NULL when
+ * the node cannot be reached before deadline. Borrowed.
+ */
+struct proto_conn *ctx_agent_live(struct ctx *c, size_t i, int64_t deadline);
+
 /* The node index for an inventory name, or (size_t)-1. */
 size_t ctx_find(const struct ctx *c, const char *name);
 

@@ -44,26 +44,11 @@ kname(const struct rnode *rn)
 	return rn->pn->inv->node_name;
 }
 
+/* rn's agent connection, reopened if it broke; NULL if unreachable. */
 static struct proto_conn *
 agent(struct run *r, struct rnode *rn)
 {
-	struct proto_conn *conn;
-
-	if (ctx_connect(r->c, rn->ci, clock_deadline_ms(API_CALL_MS)) != CR_OK)
-		return NULL;
-	conn = ctx_agent(r->c, rn->ci);
-	if (conn != NULL && proto_conn_broken(conn)) {
-		/* The agent or its SSH session died: open a new session. */
-		log_warnx(
-		    "node %s: the agent connection broke (%s); reconnecting",
-		    rn->n.name, proto_conn_errmsg(conn));
-		ctx_disconnect(r->c, rn->ci);
-		if (ctx_connect(r->c, rn->ci, clock_deadline_ms(API_CALL_MS)) !=
-		    CR_OK)
-			return NULL;
-		conn = ctx_agent(r->c, rn->ci);
-	}
-	return conn;
+	return ctx_agent_live(r->c, rn->ci, clock_deadline_ms(API_CALL_MS));
 }
 
 static void
@@ -151,43 +136,56 @@ forget_cordoned(struct run *r, const char *name)
 
 /* --- etcd quorum (invariant 2) --------------------------------------- */
 
-/* True when node i's etcd member answers, gateway call included. */
+/*
+ * True when node i's etcd member answers, gateway call included. An agent
+ * session that died while idle (its agent killed after the node's last
+ * request: agent@uncordon) shows it only by failing this request; that
+ * says nothing about etcd, so the question is asked again over a new
+ * session, once.
+ */
 static bool
 etcd_member_healthy(struct run *r, size_t i)
 {
 	struct proto_health_req req;
 	struct proto_health_rep rep;
 	struct proto_conn *conn;
-	bool ok = false;
+	bool ok = false, answered = false;
+	int attempt;
 
-	if ((conn = ctx_agent(r->c, i)) == NULL &&
-	    (ctx_connect(r->c, i, clock_deadline_ms(API_CALL_MS)) != CR_OK ||
-		(conn = ctx_agent(r->c, i)) == NULL))
-		return false;
 	memset(&req, 0, sizeof(req));
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
 	strv_push(&req.components, "etcd");
-	if (agentc_health(conn, r->c->nodes[i].inv->name, &req,
-		clock_deadline_ms(API_CALL_MS), &rep) == CR_OK) {
-		ok = rep.ok;
-		proto_health_rep_clear(&rep);
+	for (attempt = 0; attempt < 2 && !answered; attempt++) {
+		conn = ctx_agent_live(r->c, i, clock_deadline_ms(API_CALL_MS));
+		if (conn == NULL)
+			break;
+		if (agentc_health(conn, r->c->nodes[i].inv->name, &req,
+			clock_deadline_ms(API_CALL_MS), &rep) == CR_OK) {
+			ok = rep.ok;
+			proto_health_rep_clear(&rep);
+			answered = true;
+		} else if (!proto_conn_broken(conn)) {
+			break; /* refused: not a dead session */
+		}
 	}
 	strv_clear(&req.components);
 	return ok;
 }
 
 /*
- * Every etcd member of the control plane answers right now; unhealthy
- * members are named in bad. Nodes with external etcd do not count.
+ * Every etcd member of the control plane but node skip's ((size_t)-1:
+ * none) answers right now; unhealthy members are named in bad. Nodes with
+ * external etcd do not count.
  */
 static bool
-etcd_all_healthy(struct run *r, struct buf *bad)
+etcd_healthy_but(struct run *r, size_t skip, struct buf *bad)
 {
 	size_t i;
 
 	for (i = 0; i < r->c->nnodes; i++) {
-		if (r->plan.nodes[i].reached &&
-		    r->plan.nodes[i].inspect.facts.etcd_external)
+		if (i == skip ||
+		    (r->plan.nodes[i].reached &&
+			r->plan.nodes[i].inspect.facts.etcd_external))
 			continue;
 		if (!etcd_member_healthy(r, i)) {
 			if (bad->len > 0)
@@ -196,6 +194,53 @@ etcd_all_healthy(struct run *r, struct buf *bad)
 		}
 	}
 	return bad->len == 0;
+}
+
+static bool
+etcd_all_healthy(struct run *r, struct buf *bad)
+{
+	return etcd_healthy_but(r, (size_t)-1, bad);
+}
+
+/*
+ * Invariant 2 where it bites: the restart (or rollback) about to run
+ * stops rn's etcd member, so every other member must be healthy now. The
+ * check before the cordon can be minutes old (a long drain; a member cut
+ * off since). rn's own member does not count: it may be down already (an
+ * agent killed in its restart left its manifest held, which the restart
+ * or rollback puts back), and stopping it again changes nothing. Waits
+ * like a gate, up to the health timeout; then fails the node with
+ * nothing stopped.
+ */
+static enum cr_err
+quorum_wait(struct run *r, struct rnode *rn)
+{
+	int64_t deadline = clock_deadline_ms(r->o->health_timeout_s * 1000);
+	struct buf bad = BUF_INIT;
+
+	if (rn->pn->inspect.facts.etcd_external)
+		return CR_OK; /* no member of its own to stop */
+	for (;;) {
+		buf_reset(&bad);
+		if (etcd_healthy_but(r, rn->ci, &bad)) {
+			buf_clear(&bad);
+			return CR_OK;
+		}
+		progress_detail(rn->n.name,
+		    "waiting: other etcd members not healthy: %s (stopping "
+		    "%s's member now could lose quorum)",
+		    buf_cstr(&bad), rn->n.name);
+		if (clock_remaining_ms(deadline) < GATE_POLL_MS)
+			break;
+		clock_sleep_ms(GATE_POLL_MS);
+	}
+	node_fail(&rn->n, CR_ERR_HEALTH,
+	    "%s: other etcd members not healthy for %llds (%s): stopping "
+	    "%s's member could lose quorum, so nothing was restarted",
+	    node_state_name(rn->n.state), (long long)r->o->health_timeout_s,
+	    buf_cstr(&bad), rn->n.name);
+	buf_clear(&bad);
+	return CR_ERR_HEALTH;
 }
 
 /* --- The Kubernetes side --------------------------------------------- */
@@ -629,7 +674,8 @@ op_restart(void *ctx, struct node *n)
 		return CR_ERR_SSH;
 	/* The agent restarts nothing before a VERIFY in its session, and a
 	 * resumed run (or a restarted agent) has a new session. */
-	if ((err = verify_files(rn, conn, false)) != CR_OK)
+	if ((err = verify_files(rn, conn, false)) != CR_OK ||
+	    (err = quorum_wait(r, rn)) != CR_OK)
 		return err;
 	steer(r, rn, true);
 	rn->restart_wall_ms = clock_now_ms();
@@ -835,6 +881,8 @@ op_rollback(void *ctx, struct node *n)
 		node_fail(n, CR_ERR_STATE, "rollback: no backup was recorded");
 		return CR_ERR_STATE;
 	}
+	if ((err = quorum_wait(r, rn)) != CR_OK)
+		return err;
 	if ((conn = agent_for(r, rn)) == NULL)
 		return CR_ERR_SSH;
 	steer(r, rn, true);
