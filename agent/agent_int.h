@@ -1,7 +1,8 @@
 /*
- * Internal declarations shared by the agent's certificate files
- * (agent_inspect.c, agent_facts.c, agent_backup.c, agent_renew*.c,
- * agent_verify.c) and their unit tests. Not for other components.
+ * Internal declarations shared by the agent's files (certificates:
+ * agent_inspect.c, agent_facts.c, agent_backup.c, agent_renew*.c,
+ * agent_verify.c; etcd: agent_etcd.c, agent_snapshot.c, agent_restart.c)
+ * and their unit tests. Not for other components.
  */
 #ifndef CR_AGENT_INT_H
 #define CR_AGENT_INT_H
@@ -18,7 +19,9 @@
 #include "certinfo.h"
 #include "err.h"
 #include "kcfgcert.h"
+#include "manifest.h"
 #include "pki.h"
+#include "tlsc.h"
 #include "ydoc.h"
 
 /* file_write_atomic()'s temporary files carry this in their names. */
@@ -30,6 +33,44 @@
  * temporary file of one interrupted. A restore leaves both alone.
  */
 bool agent_snapshot_file(const char *name);
+
+/* The local etcd member's v3 gateway and the client identity to use. */
+struct agent_etcd {
+	struct manifest_endpoint ep;
+	char *ca;   /* pki/etcd/ca.crt */
+	char *cert; /* pki/etcd/healthcheck-client.crt */
+	char *key;
+	char url[300]; /* https://host:port, for messages */
+};
+
+/*
+ * Where the member listens: endpoint ("https://host:port") if not NULL,
+ * else etcd's manifest under kdir, else kubeadm's default. A failure
+ * says why (file:line:col for a manifest). Release with
+ * agent_etcd_clear().
+ */
+enum cr_err agent_etcd_init(const char *kdir, const char *endpoint,
+    struct agent_etcd *ec, char *why, size_t whylen) CR_MUST_CHECK;
+void agent_etcd_clear(struct agent_etcd *ec);
+
+/* TLS options for the member, client certificate included. */
+struct tlsc_opts agent_etcd_opts(const struct agent_etcd *ec, int64_t deadline);
+
+/*
+ * POSTs body to the gateway's path; a 200 answer's JSON in *docp (the
+ * caller puts it). Otherwise the reason in why.
+ */
+enum cr_err agent_etcd_call(const struct agent_etcd *ec, const char *path,
+    const char *body, int64_t deadline, json_object **docp, char *why,
+    size_t whylen) CR_MUST_CHECK;
+
+/*
+ * Before the member is stopped: if it leads the cluster, moves leadership
+ * to another started member (MoveLeader), so writes do not wait for an
+ * election while it is down. msg says what was done, or why not.
+ */
+enum cr_err agent_etcd_hand_off(const struct agent_etcd *ec, int64_t deadline,
+    char *msg, size_t len) CR_MUST_CHECK;
 
 /* The kubernetes dir of o, or its default. */
 const char *agent_kdir(const char *kubernetes_dir);

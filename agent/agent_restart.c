@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_int.h"
 #include "buf.h"
 #include "clock.h"
 #include "duration.h"
@@ -32,6 +33,7 @@
 #define POLL_MIN_MS       50
 #define POLL_MAX_MS       1000
 #define CRICTL_TIMEOUT_MS 10000
+#define HAND_OFF_MS       10000 /* MoveLeader waits for the new leader */
 
 struct restart {
 	const struct agent_restart_req *req;
@@ -397,6 +399,31 @@ endpoints_of(struct restart *r, const char *path, enum manifest_comp c,
 	return err;
 }
 
+/*
+ * Before etcd stops: a member that leads hands leadership to another one
+ * first, so the cluster's writes do not wait for an election while it is
+ * down (measured in the lab: a write stall of over a second when the
+ * leader was stopped). Best effort: etcd's own graceful stop tries too.
+ */
+static void
+hand_off(struct restart *r, json_object *row)
+{
+	struct agent_etcd ec;
+	char msg[400];
+
+	if (agent_etcd_init(r->kdir, NULL, &ec, msg, sizeof(msg)) == CR_OK &&
+	    agent_etcd_hand_off(&ec, clock_deadline_ms(HAND_OFF_MS), msg,
+		sizeof(msg)) == CR_OK)
+		progress(r, "hand-off", "etcd: %s", msg);
+	else
+		progress(r, "hand-off",
+		    "etcd: leadership not handed off (%s); its own shutdown "
+		    "tries",
+		    msg);
+	jv_add_str(row, "hand_off", msg);
+	agent_etcd_clear(&ec);
+}
+
 static enum cr_err
 restart_component(struct restart *r, enum manifest_comp c, json_object *list)
 {
@@ -418,8 +445,11 @@ restart_component(struct restart *r, enum manifest_comp c, json_object *list)
 		fail(r, "no manifest '%s' to restart %s with", path,
 		    manifest_comp_name(c));
 		err = CR_ERR_NOTFOUND;
-	} else if ((err = endpoints_of(r, path, c, &eps)) == CR_OK)
+	} else if ((err = endpoints_of(r, path, c, &eps)) == CR_OK) {
+		if (c == MANIFEST_ETCD)
+			hand_off(r, row);
 		err = restart_one(r, c, &eps, row);
+	}
 	jv_add_str(row, "status", err == CR_OK ? "restarted" : "failed");
 	jv_add_str(row, "message",
 	    err == CR_OK ? "stopped, then answered again" : r->why);

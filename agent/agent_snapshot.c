@@ -36,15 +36,6 @@
 #define SNAP_PROGRESS_EVERY    ((uint64_t)16 * 1024 * 1024)
 #define SNAP_ERR_BODY_MAX      4096
 
-/* Where etcd is and how we prove who we are. */
-struct etcd_client {
-	struct manifest_endpoint ep;
-	char *ca;
-	char *cert;
-	char *key;
-	char url[300];
-};
-
 /* The stream being received and written. */
 struct snap {
 	const struct agent_snapshot_req *req;
@@ -96,105 +87,24 @@ progress(const struct agent_snapshot_req *req, const char *fmt, ...)
 	req->progress(req->progress_arg, "snapshot", msg);
 }
 
-static void
-client_clear(struct etcd_client *ec)
-{
-	free(ec->ca);
-	free(ec->cert);
-	free(ec->key);
-}
-
-/* The member to ask: --endpoint, else etcd's manifest, else defaults. */
-static enum cr_err
-client_init(const struct agent_snapshot_req *req, const char *kdir,
-    struct etcd_client *ec, char *why, size_t whylen)
-{
-	char *path = xasprintf("%s/manifests/etcd.yaml", kdir);
-	struct manifest *m = NULL;
-	struct manifest_endpoints eps;
-	struct manifest_diag d;
-	enum cr_err err;
-
-	memset(&d, 0, sizeof(d));
-	if (req->endpoint != NULL)
-		err = manifest_url_endpoint(req->endpoint, "2379", &ec->ep, &d);
-	else if ((err = manifest_load(path, &m, &d)) == CR_ERR_SYS &&
-	    errno == ENOENT)
-		err = manifest_endpoints(NULL, MANIFEST_ETCD, &eps, &d);
-	else if (err == CR_OK)
-		err = manifest_endpoints(m, MANIFEST_ETCD, &eps, &d);
-	if (err == CR_OK && req->endpoint == NULL)
-		ec->ep = eps.v[0];
-	if (err == CR_ERR_SYS)
-		snprintf(why, whylen, "read '%s': %s", path, strerror(errno));
-	else if (err != CR_OK && req->endpoint != NULL)
-		snprintf(why, whylen, "--endpoint: %s", d.msg);
-	else if (err != CR_OK)
-		snprintf(why, whylen, "'%s':%u:%u: %s", path, d.line, d.col,
-		    d.msg);
-	manifest_free(m);
-	free(path);
-	if (err != CR_OK)
-		return err;
-	ec->ca = xasprintf("%s/pki/etcd/ca.crt", kdir);
-	ec->cert = xasprintf("%s/pki/etcd/healthcheck-client.crt", kdir);
-	ec->key = xasprintf("%s/pki/etcd/healthcheck-client.key", kdir);
-	snprintf(ec->url, sizeof(ec->url),
-	    strchr(ec->ep.host, ':') != NULL ? "https://[%s]:%s" :
-					       "https://%s:%s",
-	    ec->ep.host, ec->ep.port);
-	return CR_OK;
-}
-
-static struct tlsc_opts
-client_opts(const struct etcd_client *ec, int64_t deadline)
-{
-	struct tlsc_opts o = TLSC_OPTS_INIT;
-
-	o.host = ec->ep.host;
-	o.port = ec->ep.port;
-	o.ca_file = ec->ca;
-	o.cert_file = ec->cert;
-	o.key_file = ec->key;
-	o.deadline = deadline;
-	return o;
-}
-
 /* Asks the member's status first: it proves the gateway works and gives
  * the revision the snapshot holds at least. */
 static enum cr_err
-member_status(const struct etcd_client *ec, json_object *res, char *why,
+member_status(const struct agent_etcd *ec, json_object *res, char *why,
     size_t whylen)
 {
-	struct tlsc_opts o = client_opts(ec,
-	    clock_deadline_ms(SNAP_STATUS_TIMEOUT_MS));
-	struct tlsc_req rq = TLSC_REQ_INIT;
-	struct tlsc_resp rs = TLSC_RESP_INIT;
-	struct tlsc_diag d;
 	json_object *doc = NULL;
 	int64_t rev;
 	enum cr_err err;
 
-	rq.method = "POST";
-	rq.path = "/v3/maintenance/status";
-	rq.body = "{}";
-	rq.body_len = 2;
-	if ((err = tlsc_fetch(&o, &rq, &rs, &d)) != CR_OK)
-		snprintf(why, whylen, "%.100s: %.180s", ec->url, d.msg);
-	else if (rs.status != 200 ||
-	    jv_parse((const char *)rs.body.data, rs.body.len, &doc, NULL, 0) !=
-		CR_OK) {
-		err = CR_ERR_PROTO;
-		snprintf(why, whylen,
-		    "%.100s: gateway status call failed: HTTP %d %.120s",
-		    ec->url, rs.status, buf_cstr(&rs.body));
-	} else {
+	err = agent_etcd_call(ec, "/v3/maintenance/status", "{}",
+	    clock_deadline_ms(SNAP_STATUS_TIMEOUT_MS), &doc, why, whylen);
+	if (err == CR_OK) {
 		if (jv_int(doc, "header.revision", &rev))
 			jv_add_int(res, "revision", rev);
 		jv_add_str(res, "member_id", jv_str(doc, "header.member_id"));
 	}
 	json_object_put(doc);
-	tlsc_resp_clear(&rs);
 	return err;
 }
 
@@ -495,10 +405,10 @@ place(struct snap *s, const char *tmp, const char *dest, char **pathp)
 
 /* Receives the stream into s->fd and checks it. */
 static enum cr_err
-receive(struct snap *s, const struct etcd_client *ec, int64_t deadline,
+receive(struct snap *s, const struct agent_etcd *ec, int64_t deadline,
     char *hex, size_t hexlen)
 {
-	struct tlsc_opts o = client_opts(ec, deadline);
+	struct tlsc_opts o = agent_etcd_opts(ec, deadline);
 	struct tlsc_req rq = TLSC_REQ_INIT;
 	struct tlsc_resp rs = TLSC_RESP_INIT;
 	struct tlsc_diag d;
@@ -563,7 +473,7 @@ add_stats(json_object *res, const struct snap *s, const char *hex, int64_t t0)
 
 /* Takes the snapshot into dest; *pathp is the file on success. */
 static enum cr_err
-take(struct snap *s, const struct etcd_client *ec, const char *dest,
+take(struct snap *s, const struct agent_etcd *ec, const char *dest,
     json_object *res, char **pathp)
 {
 	int64_t t0 = clock_mono_ms();
@@ -594,7 +504,7 @@ agent_snapshot(const struct agent_snapshot_req *req, json_object **resultp)
 							 AGENT_KUBERNETES_DIR;
 	const char *dest = req->dest_dir != NULL ? req->dest_dir :
 						   AGENT_BACKUP_DIR;
-	struct etcd_client ec;
+	struct agent_etcd ec;
 	struct snap s;
 	json_object *res = json_object_new_object();
 	char *path = NULL;
@@ -602,8 +512,8 @@ agent_snapshot(const struct agent_snapshot_req *req, json_object **resultp)
 
 	memset(&ec, 0, sizeof(ec));
 	snap_init(&s, req);
-	if ((err = client_init(req, kdir, &ec, s.why, sizeof(s.why))) ==
-	    CR_OK) {
+	if ((err = agent_etcd_init(kdir, req->endpoint, &ec, s.why,
+		 sizeof(s.why))) == CR_OK) {
 		jv_add_str(res, "endpoint", ec.url);
 		err = take(&s, &ec, dest, res, &path);
 	}
@@ -616,7 +526,7 @@ agent_snapshot(const struct agent_snapshot_req *req, json_object **resultp)
 		progress(req, "saved '%s'", path);
 	free(path);
 	snap_clear(&s);
-	client_clear(&ec);
+	agent_etcd_clear(&ec);
 	*resultp = res;
 	return err;
 }

@@ -47,6 +47,10 @@ set_property(TEST lab.agent_roundtrip APPEND PROPERTY ENVIRONMENT
 # An etcd member renewed and restarted; quorum must hold (zero failed writes).
 cr_lab_test(etcd_restart 180
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
+# The agent restarts the leading etcd member: leadership handed off first,
+# not one write through the other members fails.
+cr_lab_test(etcd_hand_off 180
+  ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_hand_off.sh)
 # A PodDisruptionBudget that allows no disruption: plan names it, exits 1.
 cr_lab_test(plan_blocked 240
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_plan_blocked.sh)

@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "agent_int.h"
 #include "buf.h"
+#include "clock.h"
 #include "cu_run.h"
 #include "fileio.h"
 #include "jv.h"
@@ -374,6 +375,37 @@ test_snapshot_real_etcd(void)
 	json_object_put(res);
 }
 
+/*
+ * The hand-off before a restart, against the one-member etcd: it leads,
+ * and with no other member there is no one to hand off to; the status and
+ * member list are read through the real gateway. A member that cannot be
+ * reached is an error naming it.
+ */
+static void
+test_hand_off_alone(void)
+{
+	struct agent_etcd ec;
+	char msg[400], why[300];
+
+	CU_ASSERT_EQUAL_FATAL(
+	    agent_etcd_init(edir, NULL, &ec, why, sizeof(why)), CR_OK);
+	CU_ASSERT_EQUAL(agent_etcd_hand_off(&ec, clock_deadline_ms(10000), msg,
+			    sizeof(msg)),
+	    CR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg,
+	    "this member leads and no other "
+	    "member is started"));
+	agent_etcd_clear(&ec);
+	CU_ASSERT_EQUAL_FATAL(
+	    agent_etcd_init(edir, "https://127.0.0.1:1", &ec, why, sizeof(why)),
+	    CR_OK);
+	CU_ASSERT_NOT_EQUAL(
+	    agent_etcd_hand_off(&ec, clock_deadline_ms(5000), msg, sizeof(msg)),
+	    CR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "https://127.0.0.1:1"));
+	agent_etcd_clear(&ec);
+}
+
 /* etcd's stream for a database of db_len bytes in blobs of chunk bytes. */
 static void
 door_stream(struct buf *out, size_t db_len, size_t chunk, bool bad_trailer,
@@ -471,6 +503,7 @@ static CU_TestInfo stream_tests[] = {
 
 static CU_TestInfo etcd_tests[] = {
 	{ "etcdctl_reads_it", test_snapshot_real_etcd },
+	{ "hand_off_alone", test_hand_off_alone },
 	CU_TEST_INFO_NULL,
 };
 
