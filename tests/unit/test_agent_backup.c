@@ -334,44 +334,6 @@ test_restore_beside_snapshot(void)
 
 /* Each row damages a fresh backup; restore must refuse and change nothing. */
 static void
-tamper_sum(const char *b)
-{
-	char *p = ct_path(b, "pki/ca.key");
-
-	ct_write(p, "an attacker's key\n");
-	free(p);
-}
-
-static void
-tamper_unlisted(const char *b)
-{
-	char *p = ct_path(b, "pki/evil.crt");
-
-	ct_write(p, "unlisted\n");
-	free(p);
-}
-
-/* Only the backup's top level may hold a snapshot. */
-static void
-tamper_nested_snapshot(const char *b)
-{
-	char *p = ct_path(b, "pki/etcd-snapshot-20261128T191325Z.db");
-
-	ct_write(p, "not where a snapshot goes\n");
-	free(p);
-}
-
-/* A name like a snapshot's that is not one is still unlisted. */
-static void
-tamper_snapshot_like(const char *b)
-{
-	char *p = ct_path(b, "etcd-snapshot-.db.conf");
-
-	ct_write(p, "apiVersion: v1\n");
-	free(p);
-}
-
-static void
 tamper_manifest_path(const char *b)
 {
 	char *p = ct_path(b, "MANIFEST.sha256"), *text = ct_slurp(p);
@@ -412,30 +374,29 @@ tamper_symlink(const char *b)
 }
 
 static void
-tamper_garbage_line(const char *b)
-{
-	char *p = ct_path(b, "MANIFEST.sha256");
-
-	ct_write(p, "not a sum line\n");
-	free(p);
-}
-
-static void
 test_restore_refuses_tampered(void)
 {
+	/* A row writes text to rel in the backup, or calls tamper. */
 	static const struct {
 		const char *name;
+		const char *rel, *text;
 		void (*tamper)(const char *backup);
 	} rows[] = {
-		{ "changed file", tamper_sum },
-		{ "unlisted file", tamper_unlisted },
-		{ "snapshot below the top", tamper_nested_snapshot },
-		{ "snapshot-like name", tamper_snapshot_like },
-		{ "path escaping the tree", tamper_manifest_path },
-		{ "no manifest (incomplete)", tamper_no_manifest },
-		{ "listed file gone", tamper_missing_file },
-		{ "malformed manifest", tamper_garbage_line },
-		{ "listed file now a symlink", tamper_symlink },
+		{ "changed file", "pki/ca.key", "an attacker's key\n", NULL },
+		{ "unlisted file", "pki/evil.crt", "unlisted\n", NULL },
+		/* Only the backup's top level may hold a snapshot... */
+		{ "snapshot below the top",
+		    "pki/etcd-snapshot-20261128T191325Z.db",
+		    "not where a snapshot goes\n", NULL },
+		/* ... and a name like a snapshot's is not one. */
+		{ "snapshot-like name", "etcd-snapshot-.db.conf",
+		    "apiVersion: v1\n", NULL },
+		{ "path escaping the tree", NULL, NULL, tamper_manifest_path },
+		{ "no manifest (incomplete)", NULL, NULL, tamper_no_manifest },
+		{ "listed file gone", NULL, NULL, tamper_missing_file },
+		{ "malformed manifest", "MANIFEST.sha256", "not a sum line\n",
+		    NULL },
+		{ "listed file now a symlink", NULL, NULL, tamper_symlink },
 	};
 	struct agent_backup_result r;
 	struct agent_restore_result rr;
@@ -450,7 +411,13 @@ test_restore_refuses_tampered(void)
 		ct_write(p, "renewed\n");
 		free(p);
 		copy = snapshot(kdir);
-		rows[i].tamper(r.path);
+		if (rows[i].tamper != NULL) {
+			rows[i].tamper(r.path);
+		} else {
+			p = ct_path(r.path, rows[i].rel);
+			ct_write(p, rows[i].text);
+			free(p);
+		}
 		CU_ASSERT_CASE(agent_restore(kdir, r.path, &rr) ==
 			CR_ERR_VERIFY,
 		    rows[i].name);

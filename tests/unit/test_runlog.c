@@ -30,6 +30,18 @@ write_run(const char *dir, void (*body)(struct journal *j))
 	return path;
 }
 
+/* The replay of a run whose records body wrote; NULL (failed) if none. */
+static struct runlog *
+replay(void (*body)(struct journal *j))
+{
+	char *path = write_run(cu_tmpdir(), body), why[128] = "";
+	struct runlog *r = NULL;
+
+	CU_ASSERT_EQUAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	free(path);
+	return r;
+}
+
 static void
 step(struct journal *j, struct node *n, enum node_state to)
 {
@@ -67,13 +79,11 @@ body_interrupted(struct journal *j)
 static void
 test_runlog_replays_interrupted_run(void)
 {
-	const char *dir = cu_tmpdir();
-	char *path = write_run(dir, body_interrupted), why[128];
-	struct runlog *r = NULL;
+	struct runlog *r = replay(body_interrupted);
 	struct runlog_node *cp1;
 	struct node n;
 
-	CU_ASSERT_EQUAL_FATAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_STRING_EQUAL(r->run_id, "run-7");
 	CU_ASSERT_STRING_EQUAL(r->cluster, "lab");
 	CU_ASSERT_STRING_EQUAL(r->inventory, "/tmp/inv.ini");
@@ -95,7 +105,6 @@ test_runlog_replays_interrupted_run(void)
 	CU_ASSERT_EQUAL(n.state, NODE_RESTART);
 	CU_ASSERT_TRUE(n.changed);
 	runlog_free(r);
-	free(path);
 }
 
 static void
@@ -118,12 +127,10 @@ body_failed(struct journal *j)
 static void
 test_runlog_records_failure(void)
 {
-	const char *dir = cu_tmpdir();
-	char *path = write_run(dir, body_failed), why[128];
-	struct runlog *r = NULL;
+	struct runlog *r = replay(body_failed);
 	struct runlog_node *cp2;
 
-	CU_ASSERT_EQUAL_FATAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	cp2 = runlog_find(r, "cp2");
 	CU_ASSERT_EQUAL(cp2->state, NODE_ABORTED);
 	CU_ASSERT_TRUE(cp2->was_cordoned);
@@ -134,7 +141,6 @@ test_runlog_records_failure(void)
 	CU_ASSERT_STRING_EQUAL(r->result, "stopped");
 	CU_ASSERT_STRING_EQUAL(r->message, "cp2 aborted");
 	runlog_free(r);
-	free(path);
 }
 
 /* The stopped run resumed: cp2 is tried afresh (runlog_resume_state). */
@@ -155,12 +161,10 @@ body_retried(struct journal *j)
 static void
 test_runlog_retries_aborted_node(void)
 {
-	const char *dir = cu_tmpdir();
-	char *path = write_run(dir, body_retried), why[128];
-	struct runlog *r = NULL;
+	struct runlog *r = replay(body_retried);
 	struct runlog_node *cp2;
 
-	CU_ASSERT_EQUAL_FATAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	cp2 = runlog_find(r, "cp2");
 	CU_ASSERT_EQUAL(cp2->state, NODE_CORDON);
 	CU_ASSERT_FALSE(cp2->was_cordoned);
@@ -168,7 +172,6 @@ test_runlog_retries_aborted_node(void)
 	CU_ASSERT_EQUAL(r->resumes, 1);
 	CU_ASSERT_PTR_NULL(r->result);
 	runlog_free(r);
-	free(path);
 }
 
 /*
@@ -219,13 +222,10 @@ body_rollback_retried(struct journal *j)
 static void
 test_runlog_retries_rollback(void)
 {
-	const char *dir = cu_tmpdir();
-	char *path = write_run(dir, body_rollback_retried), why[128];
-	struct runlog *r = NULL;
+	struct runlog *r = replay(body_rollback_retried);
 	struct runlog_node *cp1;
 
-	why[0] = '\0';
-	CU_ASSERT_EQUAL_FATAL(runlog_load(path, &r, why, sizeof(why)), CR_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	cp1 = runlog_find(r, "cp1");
 	CU_ASSERT_EQUAL(cp1->state, NODE_RESTART);
 	CU_ASSERT_TRUE(cp1->changed);
@@ -238,7 +238,6 @@ test_runlog_retries_rollback(void)
 	CU_ASSERT_EQUAL(runlog_resume_state(runlog_find(r, "cp2")),
 	    NODE_PENDING);
 	runlog_free(r);
-	free(path);
 }
 
 /* Where resume takes a node in each final state, by what it did. */
