@@ -80,8 +80,8 @@ agent_etcd_opts(const struct agent_etcd *ec, int64_t deadline)
 }
 
 enum cr_err
-agent_etcd_call(const struct agent_etcd *ec, const char *path, const char *body,
-    int64_t deadline, json_object **docp, char *why, size_t whylen)
+agent_etcd_call(struct agent_etcd *ec, const char *path, const char *body,
+    int64_t deadline, json_object **docp)
 {
 	struct tlsc_opts o = agent_etcd_opts(ec, deadline);
 	struct tlsc_req rq = TLSC_REQ_INIT;
@@ -95,13 +95,15 @@ agent_etcd_call(const struct agent_etcd *ec, const char *path, const char *body,
 	rq.body = body;
 	rq.body_len = strlen(body);
 	if ((err = tlsc_fetch(&o, &rq, &rs, &d)) != CR_OK) {
-		snprintf(why, whylen, "%.100s: %.180s", ec->url, d.msg);
+		snprintf(ec->why, sizeof(ec->why), "%.100s: %.180s", ec->url,
+		    d.msg);
 	} else if (rs.status != 200 ||
 	    jv_parse((const char *)rs.body.data, rs.body.len, docp, NULL, 0) !=
 		CR_OK) {
 		err = CR_ERR_PROTO;
-		snprintf(why, whylen, "%.100s%.60s: HTTP %d %.120s", ec->url,
-		    path, rs.status, buf_cstr(&rs.body));
+		snprintf(ec->why, sizeof(ec->why),
+		    "%.100s%.60s: HTTP %d %.120s", ec->url, path, rs.status,
+		    buf_cstr(&rs.body));
 	}
 	tlsc_resp_clear(&rs);
 	return err;
@@ -141,46 +143,48 @@ successor(json_object *members, const char *self)
 }
 
 enum cr_err
-agent_etcd_hand_off(const struct agent_etcd *ec, int64_t deadline, char *msg,
+agent_etcd_hand_off(struct agent_etcd *ec, int64_t deadline, char *msg,
     size_t len)
 {
-	json_object *status = NULL, *list = NULL, *moved = NULL, *to;
-	const char *self, *leader;
+	json_object *status = NULL, *list = NULL, *moved = NULL, *to = NULL;
+	const char *self = NULL, *leader = NULL;
 	char *body;
 	enum cr_err err;
 
-	if ((err = agent_etcd_call(ec, "/v3/maintenance/status", "{}", deadline,
-		 &status, msg, len)) != CR_OK)
-		return err;
-	self = id_at(status, "header.member_id");
-	leader = id_at(status, "leader");
-	if (self == NULL || leader == NULL) {
-		snprintf(msg, len, "%s: the status names no member or leader",
-		    ec->url);
+	err = agent_etcd_call(ec, "/v3/maintenance/status", "{}", deadline,
+	    &status);
+	if (err == CR_OK) {
+		self = id_at(status, "header.member_id");
+		leader = id_at(status, "leader");
+	}
+	if (err == CR_OK && (self == NULL || leader == NULL)) {
+		snprintf(ec->why, sizeof(ec->why),
+		    "%s: the status names no member or leader", ec->url);
 		err = CR_ERR_PROTO;
-	} else if (strcmp(self, leader) != 0) {
+	} else if (err == CR_OK && strcmp(self, leader) != 0) {
 		snprintf(msg, len,
 		    "this member does not lead; nothing to hand "
 		    "off");
-	} else if ((err = agent_etcd_call(ec, "/v3/cluster/member/list", "{}",
-			deadline, &list, msg, len)) != CR_OK) {
-		;
-	} else if ((to = successor(jv_arr(list, "members"), self)) == NULL) {
+	} else if (err == CR_OK &&
+	    (err = agent_etcd_call(ec, "/v3/cluster/member/list", "{}",
+		 deadline, &list)) == CR_OK &&
+	    (to = successor(jv_arr(list, "members"), self)) == NULL) {
 		snprintf(msg, len,
 		    "this member leads and no other member is "
 		    "started; nothing to hand off to");
-	} else {
+	} else if (err == CR_OK) {
 		body = xasprintf("{\"targetID\":\"%s\"}", id_at(to, "ID"));
 		err = agent_etcd_call(ec, "/v3/maintenance/transfer-leadership",
-		    body, deadline, &moved, msg, len);
+		    body, deadline, &moved);
 		free(body);
 		if (err == CR_OK)
 			snprintf(msg, len,
-			    "this member led; leadership moved to "
-			    "'%s' first",
+			    "this member led; leadership moved to '%s' first",
 			    jv_str(to, "name") != NULL ? jv_str(to, "name") :
 							 id_at(to, "ID"));
 	}
+	if (err != CR_OK)
+		snprintf(msg, len, "%s", ec->why);
 	json_object_put(status);
 	json_object_put(list);
 	json_object_put(moved);

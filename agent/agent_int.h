@@ -41,6 +41,7 @@ struct agent_etcd {
 	char *cert; /* pki/etcd/healthcheck-client.crt */
 	char *key;
 	char url[300]; /* https://host:port, for messages */
+	char why[400]; /* why the last call failed */
 };
 
 /*
@@ -58,18 +59,17 @@ struct tlsc_opts agent_etcd_opts(const struct agent_etcd *ec, int64_t deadline);
 
 /*
  * POSTs body to the gateway's path; a 200 answer's JSON in *docp (the
- * caller puts it). Otherwise the reason in why.
+ * caller puts it). Otherwise the reason in ec->why.
  */
-enum cr_err agent_etcd_call(const struct agent_etcd *ec, const char *path,
-    const char *body, int64_t deadline, json_object **docp, char *why,
-    size_t whylen) CR_MUST_CHECK;
+enum cr_err agent_etcd_call(struct agent_etcd *ec, const char *path,
+    const char *body, int64_t deadline, json_object **docp) CR_MUST_CHECK;
 
 /*
  * Before the member is stopped: if it leads the cluster, moves leadership
  * to another started member (MoveLeader), so writes do not wait for an
  * election while it is down. msg says what was done, or why not.
  */
-enum cr_err agent_etcd_hand_off(const struct agent_etcd *ec, int64_t deadline,
+enum cr_err agent_etcd_hand_off(struct agent_etcd *ec, int64_t deadline,
     char *msg, size_t len) CR_MUST_CHECK;
 
 /* The kubernetes dir of o, or its default. */

@@ -337,7 +337,7 @@ agent_cmd_serve(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.backup_root = AGENT_BACKUP_DIR;
 	s.kubelet_dir = AGENT_KUBELET_DIR;
-	s.lock_wait_ms = 5 * 60 * 1000LL;
+	s.lock_wait_ms = 5LL * 60 * 1000;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'b')

@@ -90,16 +90,17 @@ progress(const struct agent_snapshot_req *req, const char *fmt, ...)
 /* Asks the member's status first: it proves the gateway works and gives
  * the revision the snapshot holds at least. */
 static enum cr_err
-member_status(const struct agent_etcd *ec, json_object *res, char *why,
-    size_t whylen)
+member_status(struct agent_etcd *ec, json_object *res, char *why, size_t whylen)
 {
 	json_object *doc = NULL;
 	int64_t rev;
 	enum cr_err err;
 
 	err = agent_etcd_call(ec, "/v3/maintenance/status", "{}",
-	    clock_deadline_ms(SNAP_STATUS_TIMEOUT_MS), &doc, why, whylen);
-	if (err == CR_OK) {
+	    clock_deadline_ms(SNAP_STATUS_TIMEOUT_MS), &doc);
+	if (err != CR_OK) {
+		snprintf(why, whylen, "%s", ec->why);
+	} else {
 		if (jv_int(doc, "header.revision", &rev))
 			jv_add_int(res, "revision", rev);
 		jv_add_str(res, "member_id", jv_str(doc, "header.member_id"));
@@ -473,8 +474,8 @@ add_stats(json_object *res, const struct snap *s, const char *hex, int64_t t0)
 
 /* Takes the snapshot into dest; *pathp is the file on success. */
 static enum cr_err
-take(struct snap *s, const struct agent_etcd *ec, const char *dest,
-    json_object *res, char **pathp)
+take(struct snap *s, struct agent_etcd *ec, const char *dest, json_object *res,
+    char **pathp)
 {
 	int64_t t0 = clock_mono_ms();
 	int64_t timeout = s->req->timeout_ms > 0 ? s->req->timeout_ms :

@@ -602,7 +602,7 @@ filter_page(void *arg, json_object *items)
 	}
 	n = json_object_array_length(items);
 	ps->f = xreallocarray(ps->f, ps->n + n + 1, sizeof(*ps->f));
-	ps->obj = xreallocarray(ps->obj, ps->n + n + 1, sizeof(*ps->obj));
+	ps->obj = xreallocarray(ps->obj, ps->n + n + 1, sizeof(json_object *));
 	for (i = 0; i < n; i++) {
 		pod = json_object_array_get_idx(items, i);
 		f = &ps->f[ps->n];

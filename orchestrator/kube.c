@@ -1405,13 +1405,33 @@ page_url(const char *path, const char *cont)
 	return url;
 }
 
+/* Hands page's items to fn; *contp becomes the next page's token or NULL. */
+static enum cr_err
+give_page(json_object *page, kube_page_fn fn, void *arg, char **contp)
+{
+	json_object *items;
+	const char *next;
+	enum cr_err err;
+
+	/* A page without items (a null list) is an empty page. */
+	if ((items = jv_arr(page, "items")) == NULL) {
+		items = json_object_new_array();
+		json_object_object_add(page, "items", items);
+	}
+	err = fn(arg, items);
+	next = jv_str(page, "metadata.continue");
+	free(*contp);
+	*contp = err == CR_OK && next != NULL && *next != '\0' ? xstrdup(next) :
+								 NULL;
+	return err;
+}
+
 enum cr_err
 kube_list_pages(struct kube *k, const char *path, int64_t deadline,
     kube_page_fn fn, void *arg)
 {
-	json_object *page = NULL, *items;
+	json_object *page = NULL;
 	char *cont = NULL, *url;
-	const char *next;
 	bool restarted = false;
 	enum cr_err err;
 
@@ -1433,17 +1453,7 @@ kube_list_pages(struct kube *k, const char *path, int64_t deadline,
 		}
 		if (err != CR_OK)
 			break;
-		/* A page without items (a null list) is an empty page. */
-		if ((items = jv_arr(page, "items")) == NULL) {
-			items = json_object_new_array();
-			json_object_object_add(page, "items", items);
-		}
-		err = fn(arg, items);
-		next = jv_str(page, "metadata.continue");
-		free(cont);
-		cont = err == CR_OK && next != NULL && *next != '\0' ?
-		    xstrdup(next) :
-		    NULL;
+		err = give_page(page, fn, arg, &cont);
 		json_object_put(page);
 		if (err != CR_OK || cont == NULL)
 			break;

@@ -20,6 +20,9 @@ cu_analyzer_assume(int value)
 }
 #undef CU_ASSERT_FATAL
 #define CU_ASSERT_FATAL(value) cu_analyzer_assume(!!(value))
+#undef CU_ASSERT_PTR_NOT_NULL_FATAL
+#define CU_ASSERT_PTR_NOT_NULL_FATAL(value)                                    \
+	cu_analyzer_assume((const void *)(value) != NULL)
 #endif
 
 /* Like CU_ASSERT, but the report names the failing table row. */

@@ -246,10 +246,16 @@ str_match(const char *got, const char *want, bool substring)
 	return substring ? strstr(got, want) != NULL : strcmp(got, want) == 0;
 }
 
-/* Requests after seq matching every filter given (NULL or 0: any). */
+/* What a logged request must match; NULL or 0: anything. */
+struct req_filter {
+	const char *method;
+	const char *path; /* a substring of the target */
+	const char *listener;
+	int64_t status;
+};
+
 static size_t
-count_where(struct ksf *f, int64_t seq, const char *method, const char *path,
-    const char *listener, int64_t status)
+count_where(struct ksf *f, int64_t seq, const struct req_filter *w)
 {
 	char *q = xasprintf("/sim/requests?since=%lld", (long long)seq);
 	json_object *o = ksf_get(f, q), *items, *e;
@@ -260,11 +266,11 @@ count_where(struct ksf *f, int64_t seq, const char *method, const char *path,
 	n = items != NULL ? json_object_array_length(items) : 0;
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(items, i);
-		count += str_match(jv_str(e, "method"), method, false) &&
-		    str_match(jv_str(e, "path"), path, true) &&
-		    str_match(jv_str(e, "frontend"), listener, false) &&
-		    (status == 0 ||
-			(jv_int(e, "status", &got) && got == status));
+		count += str_match(jv_str(e, "method"), w->method, false) &&
+		    str_match(jv_str(e, "path"), w->path, true) &&
+		    str_match(jv_str(e, "frontend"), w->listener, false) &&
+		    (w->status == 0 ||
+			(jv_int(e, "status", &got) && got == w->status));
 	}
 	json_object_put(o);
 	free(q);
@@ -275,13 +281,17 @@ size_t
 ksf_count(struct ksf *f, int64_t seq, const char *method, const char *path,
     const char *listener)
 {
-	return count_where(f, seq, method, path, listener, 0);
+	const struct req_filter w = { method, path, listener, 0 };
+
+	return count_where(f, seq, &w);
 }
 
 size_t
 ksf_count_status(struct ksf *f, int64_t seq, const char *path, int64_t status)
 {
-	return count_where(f, seq, NULL, path, NULL, status);
+	const struct req_filter w = { NULL, path, NULL, status };
+
+	return count_where(f, seq, &w);
 }
 
 void

@@ -1310,15 +1310,10 @@ has_blocker(const struct drain_preview *pv, const char *kind,
 	return false;
 }
 
+/* Node v1 with one pod of each kind the preview sorts, and their PDBs. */
 static void
-test_preview(void)
+preview_objects(void)
 {
-	struct drain_preview pv = { 0 };
-	struct drain_opts o;
-	json_object *j;
-	int64_t seq;
-	size_t k;
-
 	node("v1", true);
 	pod("v1", "rs-v1", RS, "");
 	pod("v1", "ds-pod-v1", OWNER("DaemonSet", "apps/v1", "ds-v1"), "");
@@ -1337,6 +1332,35 @@ test_preview(void)
 	clock_sleep_ms(600);
 	set_phase("done-v1", "Succeeded");
 	clock_sleep_ms(300);
+}
+
+/* What stays and what is evicted, as JSON. */
+static void
+preview_json(const struct drain_preview *pv)
+{
+	json_object *j = drain_preview_to_json(pv);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
+	    "{\"namespace\":\"default\",\"name\":\"ds-pod-v1\",\"reason\":"
+	    "\"DaemonSet\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
+	    "{\"namespace\":\"default\",\"name\":\"kube-apiserver-v1\","
+	    "\"reason\":\"mirror\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
+	    "{\"namespace\":\"default\",\"name\":\"done-v1\",\"finished\":"
+	    "true}"));
+	json_object_put(j);
+}
+
+static void
+test_preview(void)
+{
+	struct drain_preview pv = { 0 };
+	struct drain_opts o;
+	int64_t seq;
+	size_t k;
+
+	preview_objects();
 	drain_opts_init(&o);
 	o.ignore_daemonsets = true;
 	seq = ksf_seq(&sim);
@@ -1368,17 +1392,7 @@ test_preview(void)
 	CU_ASSERT_EQUAL(pv.nblockers, 5);
 	CU_ASSERT_EQUAL(pv.nkeep, 2);
 	CU_ASSERT_EQUAL(pv.nevict, 6);
-	j = drain_preview_to_json(&pv);
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
-	    "{\"namespace\":\"default\",\"name\":\"ds-pod-v1\",\"reason\":"
-	    "\"DaemonSet\"}"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
-	    "{\"namespace\":\"default\",\"name\":\"kube-apiserver-v1\","
-	    "\"reason\":\"mirror\"}"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(jv_to_string(j),
-	    "{\"namespace\":\"default\",\"name\":\"done-v1\",\"finished\":"
-	    "true}"));
-	json_object_put(j);
+	preview_json(&pv);
 	drain_preview_clear(&pv);
 }
 
