@@ -159,7 +159,7 @@ agent_etcd_hand_off(struct agent_etcd *ec, int64_t deadline, char *msg,
 	}
 	if (err == CR_OK && (self == NULL || leader == NULL)) {
 		snprintf(ec->why, sizeof(ec->why),
-		    "%s: the status names no member or leader", ec->url);
+		    "%.200s: the status names no member or leader", ec->url);
 		err = CR_ERR_PROTO;
 	} else if (err == CR_OK && strcmp(self, leader) != 0) {
 		snprintf(msg, len,

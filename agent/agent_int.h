@@ -41,7 +41,7 @@ struct agent_etcd {
 	char *cert; /* pki/etcd/healthcheck-client.crt */
 	char *key;
 	char url[300]; /* https://host:port, for messages */
-	char why[400]; /* why the last call failed */
+	char why[300]; /* why the last call failed */
 };
 
 /*
@@ -66,8 +66,8 @@ enum cr_err agent_etcd_call(struct agent_etcd *ec, const char *path,
 
 /*
  * Before the member is stopped: if it leads the cluster, moves leadership
- * to another started member (MoveLeader), so writes do not wait for an
- * election while it is down. msg says what was done, or why not.
+ * to another started member (MoveLeader) while it is fully up. msg says
+ * what was done, or why not.
  */
 enum cr_err agent_etcd_hand_off(struct agent_etcd *ec, int64_t deadline,
     char *msg, size_t len) CR_MUST_CHECK;

@@ -401,9 +401,8 @@ endpoints_of(struct restart *r, const char *path, enum manifest_comp c,
 
 /*
  * Before etcd stops: a member that leads hands leadership to another one
- * first, so the cluster's writes do not wait for an election while it is
- * down (measured in the lab: a write stall of over a second when the
- * leader was stopped). Best effort: etcd's own graceful stop tries too.
+ * first, while it is fully up, and says so. etcd's own graceful stop
+ * would transfer too, but in the middle of its shutdown. Best effort.
  */
 static void
 hand_off(struct restart *r, json_object *row)

@@ -21,7 +21,14 @@ cr_faults_case(sigkill_resume 900)
 # cp2's API server cannot start on its renewed certificate: rolled back,
 # uncordoned, the run stops with exit 1 and status says so.
 cr_faults_case(component_down 900)
-# The agent on cp2 SIGKILLed as cp2 enters renew.
+# The agent on cp1 SIGKILLed as cp1 enters renew: rolled back from the
+# backup that holds the etcd snapshot; resume completes.
 cr_faults_case(agent_renew 900)
+# cp2's agent SIGKILLed while idle (cp2 done): cp3's etcd checks reopen
+# cp2's session.
+cr_faults_case(agent@uncordon 900)
+# cp2 cut off for 10 s during cp3's drain: cp3's etcd stops only once cp2
+# is back (quorum kept).
+cr_faults_case(quorum_wait 900)
 # A PDB that blocks cp2's drain past --timeout: cp2 released, run stopped.
 cr_faults_case(pdb_timeout 900)

@@ -48,7 +48,7 @@ set_property(TEST lab.agent_roundtrip APPEND PROPERTY ENVIRONMENT
 cr_lab_test(etcd_restart 180
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
 # The agent restarts the leading etcd member: leadership handed off first,
-# not one write through the other members fails.
+# quorum kept throughout.
 cr_lab_test(etcd_hand_off 180
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_hand_off.sh)
 # A PodDisruptionBudget that allows no disruption: plan names it, exits 1.
