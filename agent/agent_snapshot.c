@@ -349,6 +349,7 @@ agent_snapshot_file(const char *name)
 static enum cr_err
 open_temp(const char *dest, char **tmpp, int *fdp, char *why, size_t whylen)
 {
+	/* mkstemp(3) replaces the six X's with a unique suffix. */
 	char *tmp = xasprintf("%s/" SNAP_TEMP_PREFIX "XXXXXX", dest);
 	int fd;
 

@@ -6,17 +6,7 @@
 # 100 ms: not one write may fail (quorum kept), and the member must serve
 # the new serial on its client and peer ports.
 set -euo pipefail
-if [ "$(id -u)" != 0 ]; then
-	echo "skip: the lab needs root"
-	exit 77
-fi
-dir=${CERTROLL_LAB_DIR:-/tmp/certroll-lab}
-here=$(cd "$(dirname "$0")" && pwd)
-lab=$here/../lab/lab
-if [ ! -e "$dir/sim/init.pid" ]; then
-	echo "skip: this lab has no static pods (--ssh-only: no API simulator)"
-	exit 77
-fi
+. "$(dirname "$0")/lab_env.sh"
 if [ "$(wc -l <"$dir/nodes.list")" -lt 3 ]; then
 	echo "skip: quorum with one member down needs 3 nodes"
 	exit 77
