@@ -128,9 +128,12 @@ def _relay(resp, conn):
 class EtcdProbe:
     """The readyz etcd check: a real TLS request to etcd with the API
     server's etcd client certificate, cached for about a second. The
-    certificate is loaded once at start, as kube-apiserver does."""
+    certificate is loaded once at start, as kube-apiserver does; each
+    request waits up to `timeout` (kube-apiserver's
+    --etcd-readycheck-timeout, 2 s by default)."""
 
-    def __init__(self, servers, cafile, certfile, keyfile, ttl=1.0):
+    def __init__(self, servers, cafile, certfile, keyfile, ttl=1.0,
+                 timeout=2.0):
         self.urls = [urllib.parse.urlsplit(u.strip())
                      for u in servers.split(",") if u.strip()]
         self.ctx = ssl.create_default_context(cafile=cafile) if cafile \
@@ -138,6 +141,7 @@ class EtcdProbe:
         if certfile:
             self.ctx.load_cert_chain(certfile, keyfile)
         self.ttl = ttl
+        self.timeout = timeout
         self.lock = threading.Lock()
         self.at = 0.0
         self.healthy = False
@@ -155,11 +159,11 @@ class EtcdProbe:
             try:
                 if u.scheme == "https":
                     c = http.client.HTTPSConnection(u.hostname, u.port or 2379,
-                                                    timeout=1.0,
+                                                    timeout=self.timeout,
                                                     context=self.ctx)
                 else:
                     c = http.client.HTTPConnection(u.hostname, u.port or 2379,
-                                                   timeout=1.0)
+                                                   timeout=self.timeout)
                 c.request("GET", "/health")
                 r = c.getresponse()
                 body = r.read()

@@ -254,6 +254,9 @@ def _frontend_parser():
     p.add_argument("--etcd-cafile")
     p.add_argument("--etcd-certfile")
     p.add_argument("--etcd-keyfile")
+    p.add_argument("--etcd-readycheck-timeout", type=duration_arg,
+                   default=2.0, help="how long the readyz etcd check waits "
+                   "for etcd's answer")
     p.add_argument("--node", help="name in the request log and in fault "
                    "filters (default: the listen address)")
     p.add_argument("--pid-file")
@@ -279,7 +282,9 @@ def frontend_main(argv):
         tls = H.TLSFiles(a.tls_cert_file, a.tls_private_key_file,
                          a.client_ca_file)
         probe = EtcdProbe(a.etcd_servers, a.etcd_cafile, a.etcd_certfile,
-                          a.etcd_keyfile) if a.etcd_servers else None
+                          a.etcd_keyfile,
+                          timeout=a.etcd_readycheck_timeout) \
+            if a.etcd_servers else None
         authn = H.Authn(H.load_tokens(a.token_auth_file))
     except (OSError, ValueError) as e:
         log.error("cannot load certificates or tokens: %s", e)

@@ -10,7 +10,7 @@ import unittest
 
 from tests import simtest
 from tests.simtest import SIM, SimTestCase, free_port, spawn, start_kubesim
-from simlib import pki
+from simlib import pki, server
 
 ETCD = shutil.which("etcd")
 
@@ -165,6 +165,21 @@ class FrontendTest(SimTestCase):
         code, _, body = n.request("GET", "/readyz")
         self.assertEqual(code, 500)
         self.assertIn("[-]informer-sync failed", body)
+
+
+class FlagsTest(unittest.TestCase):
+    """kube-apiserver's flags the front end models."""
+
+    def test_etcd_readycheck_timeout(self):
+        base = ["--core-socket=c.sock", "--tls-cert-file=a.crt",
+                "--tls-private-key-file=a.key"]
+        rows = [("default", [], 2.0),
+                ("set", ["--etcd-readycheck-timeout=5s"], 5.0)]
+        for name, extra, want in rows:
+            with self.subTest(name):
+                a, _ = server._frontend_parser().parse_known_args(
+                    base + extra)
+                self.assertEqual(a.etcd_readycheck_timeout, want)
 
 
 @unittest.skipIf(ETCD is None, "etcd is not installed")
