@@ -44,6 +44,15 @@ cr_lab_test(agent_roundtrip 180 ${CR_LAB} exec -- $<TARGET_FILE:test_remote>)
 set_property(TEST lab.agent_roundtrip APPEND PROPERTY ENVIRONMENT
   CR_TEST_FILTER=remote_serve)
 
+# The lab's etcd monitor against a stand-in member on loopback: what counts
+# as a failed write (a stale keep-alive connection does not). No lab needed.
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME unit.etcd_monitor COMMAND ${Python3_EXECUTABLE}
+    ${PROJECT_SOURCE_DIR}/tests/lab/test_etcd_monitor.py)
+  set_tests_properties(unit.etcd_monitor PROPERTIES LABELS unit TIMEOUT 120
+    ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+endif()
 # An etcd member renewed and restarted; quorum must hold (zero failed writes).
 cr_lab_test(etcd_restart 180
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_etcd_restart.sh)
