@@ -1130,6 +1130,13 @@ slot_complete(struct kube *k, struct slot *s, long code, const char *ct,
 	bool json = s->resp.len > 0 && looks_json(ct, &s->resp);
 
 	c->status = code;
+	if (c->keep_text && code >= 200 && code < 300) {
+		c->text = s->resp;
+		memset(&s->resp, 0, sizeof(s->resp));
+		s->done = true;
+		c->err = CR_OK;
+		return;
+	}
 	if (json &&
 	    jv_parse((const char *)s->resp.data, s->resp.len, &obj, jerr,
 		sizeof(jerr)) != CR_OK)
@@ -1405,24 +1412,78 @@ page_url(const char *path, const char *cont)
 	return url;
 }
 
-/* Hands page's items to fn; *contp becomes the next page's token or NULL. */
+/* Items handed to a kube_page_fn at once: few, so a batch stays small. */
+#define PAGE_BATCH 64
+
+/* jv_parse_list() callback of get_page(): items gathered into batches. */
+struct page_feed {
+	kube_page_fn fn;
+	void *arg;
+	json_object *batch;
+	enum cr_err err; /* fn's */
+};
+
 static enum cr_err
-give_page(json_object *page, kube_page_fn fn, void *arg, char **contp)
+feed_flush(struct page_feed *pf)
 {
-	json_object *items;
-	const char *next;
+	if (json_object_array_length(pf->batch) > 0) {
+		pf->err = pf->fn(pf->arg, pf->batch);
+		json_object_put(pf->batch);
+		pf->batch = json_object_new_array();
+	}
+	return pf->err;
+}
+
+static enum cr_err
+feed_item(void *arg, json_object *item)
+{
+	struct page_feed *pf = arg;
+
+	json_object_array_add(pf->batch, json_object_get(item));
+	return json_object_array_length(pf->batch) < PAGE_BATCH ?
+	    CR_OK :
+	    feed_flush(pf);
+}
+
+/*
+ * GETs one page of a list at url and hands its items to fn a batch at a
+ * time; *contp becomes the next page's token or NULL.
+ */
+static enum cr_err
+get_page(struct kube *k, const char *url, int64_t deadline, kube_page_fn fn,
+    void *arg, char **contp)
+{
+	struct kube_call c = KUBE_CALL_INIT;
+	struct page_feed pf = { .fn = fn, .arg = arg, .err = CR_OK };
+	json_object *rest = NULL;
+	const char *next = NULL;
+	char why[160];
 	enum cr_err err;
 
-	/* A page without items (a null list) is an empty page. */
-	if ((items = jv_arr(page, "items")) == NULL) {
-		items = json_object_new_array();
-		json_object_object_add(page, "items", items);
-	}
-	err = fn(arg, items);
-	next = jv_str(page, "metadata.continue");
+	c.path = url;
+	c.keep_text = true;
 	free(*contp);
-	*contp = err == CR_OK && next != NULL && *next != '\0' ? xstrdup(next) :
-								 NULL;
+	*contp = NULL;
+	if ((err = kube_call(k, &c, deadline)) != CR_OK) {
+		kube_call_clear(&c);
+		return err;
+	}
+	pf.batch = json_object_new_array();
+	err = jv_parse_list((const char *)c.text.data, c.text.len, "items",
+	    feed_item, &pf, &rest, why, sizeof(why));
+	if (err == CR_OK)
+		err = feed_flush(&pf);
+	if (err != CR_OK && pf.err == CR_OK) {
+		snprintf(k->last_msg, sizeof(k->last_msg),
+		    "GET %s: the answer is not valid JSON (%s)", url, why);
+		memset(&k->last_st, 0, sizeof(k->last_st));
+	}
+	if (err == CR_OK &&
+	    (next = jv_str(rest, "metadata.continue")) != NULL && *next != '\0')
+		*contp = xstrdup(next);
+	json_object_put(pf.batch);
+	json_object_put(rest);
+	kube_call_clear(&c);
 	return err;
 }
 
@@ -1430,31 +1491,25 @@ enum cr_err
 kube_list_pages(struct kube *k, const char *path, int64_t deadline,
     kube_page_fn fn, void *arg)
 {
-	json_object *page = NULL;
 	char *cont = NULL, *url;
-	bool restarted = false;
+	bool restarted = false, continued;
 	enum cr_err err;
 
 	for (;;) {
 		url = page_url(path, cont);
-		err = kube_get(k, url, deadline, &page);
+		continued = cont != NULL;
+		err = get_page(k, url, deadline, fn, arg, &cont);
 		free(url);
-		if (err == CR_ERR_KUBE && cont != NULL && !restarted &&
+		if (err == CR_ERR_KUBE && continued && !restarted &&
 		    list_expired(k)) {
 			/* The continue token expired: start over (kubectl). */
 			log_debug("list %s: continue token expired, restarting",
 			    path);
 			restarted = true;
-			free(cont);
-			cont = NULL;
 			if ((err = fn(arg, NULL)) != CR_OK)
 				break;
 			continue;
 		}
-		if (err != CR_OK)
-			break;
-		err = give_page(page, fn, arg, &cont);
-		json_object_put(page);
 		if (err != CR_OK || cont == NULL)
 			break;
 	}

@@ -127,6 +127,7 @@ struct kube_call {
 	const char *content_type; /* of body; NULL: application/json */
 	const char *endpoint;     /* only this endpoint, no failover; or NULL */
 	bool retry_writes; /* a POST that is safe to repeat (an eviction) */
+	bool keep_text;    /* a 2xx answer stays in text, unparsed (a list) */
 
 	/* Outputs, released by kube_call_clear(). */
 	enum cr_err err;        /* CR_OK for a 2xx answer */
@@ -219,19 +220,20 @@ enum cr_err kube_get(struct kube *k, const char *path, int64_t deadline,
     json_object **replyp) CR_MUST_CHECK;
 
 /*
- * Called by kube_list_pages() with each page's "items" array (borrowed:
- * take a reference to keep an item), or with NULL when the list starts
- * over and what came before must be forgotten. Another result than CR_OK
- * stops the listing with it.
+ * Called by kube_list_pages() with the items of a page a batch at a time,
+ * in order, as an array (borrowed: take a reference to keep an item), or
+ * with NULL when the list starts over and what came before must be
+ * forgotten. Another result than CR_OK stops the listing with it.
  */
 typedef enum cr_err (*kube_page_fn)(void *arg, json_object *items);
 
 /*
  * GETs a list at path (which may carry a query, e.g. a selector and
  * limit) and follows metadata.continue until the end, restarting from the
- * beginning once if a continue token expired (410), as kubectl does. Each
- * page goes to fn and is freed before the next is read, so a long list
- * never sits in memory whole unless fn keeps it.
+ * beginning once if a continue token expired (410), as kubectl does. A
+ * page's items are parsed a batch at a time (jv_parse_list()) and freed
+ * once fn has seen them, so only the page's text and one batch of parsed
+ * items are in memory at once, unless fn keeps them.
  */
 enum cr_err kube_list_pages(struct kube *k, const char *path, int64_t deadline,
     kube_page_fn fn, void *arg) CR_MUST_CHECK;

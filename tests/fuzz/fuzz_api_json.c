@@ -13,6 +13,9 @@
  * and as YAML (a superset of JSON) to kubeadmcfg_parse(), as is and as the
  * ConfigMap's data.ClusterConfiguration.
  *
+ * The input also goes to jv_parse_list(), which must agree with jv_parse()
+ * of the whole (see check_list()).
+ *
  * Contract checked beyond memory safety: failures leave their struct
  * cleared and say why; successes carry the fields their headers promise;
  * fixed-size text is terminated; verdicts are in range and an error never
@@ -29,6 +32,46 @@
 #include "kube.h"
 #include "kubeadmcfg.h"
 #include "lock.h"
+
+static enum cr_err
+keep_item(void *arg, json_object *item)
+{
+	json_object_array_add(arg, json_object_get(item));
+	return CR_OK;
+}
+
+/*
+ * A list read an item at a time (jv_parse_list(), as kube_list_pages()
+ * reads pods) must agree with jv_parse() of the whole document: the same
+ * verdict, the same items in order, the same rest.
+ */
+static void
+check_list(const char *data, size_t size)
+{
+	json_object *whole = NULL, *rest = NULL, *items, *got;
+	enum cr_err want, have;
+
+	got = json_object_new_array();
+	want = jv_parse(data, size, &whole, NULL, 0);
+	have = jv_parse_list(data, size, "items", keep_item, got, &rest, NULL,
+	    0);
+	if (want != have)
+		abort();
+	if (want == CR_OK) {
+		items = jv_arr(whole, "items");
+		if (items != NULL ? !json_object_equal(items, got) :
+				    json_object_array_length(got) != 0)
+			abort();
+		if (items != NULL)
+			json_object_object_add(whole, "items",
+			    json_object_new_array());
+		if (!json_object_equal(whole, rest))
+			abort();
+	}
+	json_object_put(whole);
+	json_object_put(rest);
+	json_object_put(got);
+}
 
 /* NOLINTNEXTLINE(readability-identifier-naming): libFuzzer's entry point */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -225,6 +268,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (memchr(data, '\0', size) == NULL)
 		check_kubeadmcfg((const char *)data, size);
+	check_list((const char *)data, size);
 	if (jv_parse((const char *)data, size, &o, NULL, 0) != CR_OK) {
 		check_status(NULL,
 		    codes[size % (sizeof(codes) / sizeof(codes[0]))]);

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #include "cu_run.h"
@@ -82,10 +83,175 @@ test_jv_builders(void)
 	json_object_put(o);
 }
 
+/* jv_parse_list() callback: keeps every item; fails at call fail_at. */
+struct collect {
+	json_object *items;
+	int calls, fail_at;
+};
+
+static enum cr_err
+collect_item(void *arg, json_object *item)
+{
+	struct collect *c = arg;
+
+	if (++c->calls == c->fail_at)
+		return CR_ERR_STATE;
+	json_object_array_add(c->items, json_object_get(item));
+	return CR_OK;
+}
+
+/*
+ * jv_parse_list() against jv_parse() of the whole document: the same
+ * verdict; on success the same items in order and the same rest (the
+ * items emptied). Returns how many items were handed out.
+ */
+static int
+list_like_whole(const char *doc, size_t len)
+{
+	struct collect c = { .items = json_object_new_array() };
+	json_object *whole = NULL, *rest = NULL, *items;
+	enum cr_err want, got;
+	char why[128] = "";
+
+	want = jv_parse(doc, len, &whole, NULL, 0);
+	got = jv_parse_list(doc, len, "items", collect_item, &c, &rest, why,
+	    sizeof(why));
+	CU_ASSERT_EQUAL(got, want);
+	if (got != want)
+		fprintf(stderr, "%.*s: %d, whole %d (%s)\n", (int)len, doc, got,
+		    want, why);
+	if (want == CR_OK && got == CR_OK) {
+		items = jv_arr(whole, "items");
+		CU_ASSERT(items != NULL ?
+			json_object_equal(c.items, items) :
+			json_object_array_length(c.items) == 0);
+		if (items != NULL)
+			json_object_object_add(whole, "items",
+			    json_object_new_array());
+		CU_ASSERT(json_object_equal(rest, whole));
+	}
+	if (got != CR_OK)
+		CU_ASSERT(why[0] != '\0');
+	json_object_put(whole);
+	json_object_put(rest);
+	json_object_put(c.items);
+	return c.calls;
+}
+
+/* Lists the fast path reads an item at a time, and all that it leaves to
+ * json-c whole: every one agrees with jv_parse(). */
+static void
+test_jv_list_like_whole(void)
+{
+	static const char *const docs[] = {
+		"{\"kind\":\"PodList\",\"metadata\":{\"continue\":\"a=\"},"
+		"\"items\":[{\"a\":1},{\"b\":[1,2,{\"c\":\"]}\\\"{[\"}]}]}",
+		"{\"items\":[]}",
+		" \r\n{ \"items\" :\t[ { } ,\n{\"x\":null} ] , \"z\":[[]] }\n",
+		"{\"metadata\":{},\"items\":null}",
+		"{\"metadata\":{}}",
+		"{\"items\":\"not a list\"}",
+		"{\"items\":[1,\"two\",null]}",
+		"{\"items\":[{\"a\":1}],\"items\":[{\"b\":2}]}",
+		"{\"\\u0069tems\":[{\"a\":1}]}",
+		"{\"items2\":[{\"a\":1}],\"item\":[{}]}",
+		"{\"items\":[{\"items\":[{\"x\":1}]}]}",
+		"{\"items\":[{\"a\":\"\\\\\"},{\"b\":\"x\\\\\\\"y\"}]}",
+		"{\"items\":[]} x",
+		"{\"items\":[{},]}",
+		"{\"items\":[,{}]}",
+		"{\"items\":[/* c */{}]}",
+		"{'items':[{}]}",
+		"{\"items\":[{\"a\":1},{\"b\":2}]",
+		"{\"items\":[{\"a\":1},{\"b\"",
+		"{\"items\":[{\"a\":1}]}}",
+		"{\"items\":[{\"a\":1]}]}",
+		"[{\"items\":[]}]",
+		"{\"n\":1e5,\"t\":true,\"items\":[{\"f\":-0.5}],\"z\":false}",
+		"{\"n\":tru,\"items\":[{}]}",
+		"",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		(void)list_like_whole(docs[i], strlen(docs[i]));
+}
+
+/* Items nested near json-c's depth limit: the same verdict either way. */
+static void
+test_jv_list_depth(void)
+{
+	char doc[256];
+	int depth, i, n;
+
+	for (depth = 24; depth <= 36; depth++) {
+		n = snprintf(doc, sizeof(doc), "{\"items\":[");
+		for (i = 0; i < depth; i++)
+			n += snprintf(doc + n, sizeof(doc) - (size_t)n,
+			    "{\"a\":");
+		n += snprintf(doc + n, sizeof(doc) - (size_t)n, "1");
+		for (i = 0; i < depth; i++)
+			n += snprintf(doc + n, sizeof(doc) - (size_t)n, "}");
+		n += snprintf(doc + n, sizeof(doc) - (size_t)n, "]}");
+		(void)list_like_whole(doc, (size_t)n);
+	}
+}
+
+/*
+ * What shows that items are read one at a time: a bad item after a good
+ * one is refused after the good one was handed out (a whole parse hands
+ * out nothing), while a fault outside the list is found before any item.
+ * An error from the callback stops the list and comes back as is.
+ */
+static void
+test_jv_list_one_at_a_time(void)
+{
+	static const struct {
+		const char *doc;
+		int fail_at;
+		enum cr_err err;
+		int calls;
+	} rows[] = {
+		{ "{\"items\":[{\"a\":1},{\"b\":}]}", 0, CR_ERR_PROTO, 1 },
+		{ "{\"items\":[{\"a\":1},{\"b\":2}],\"x\":}", 0, CR_ERR_PROTO,
+		    0 },
+		{ "{\"items\":[{\"a\":1},{\"b\":2},{\"c\":3}]}", 2,
+		    CR_ERR_STATE, 2 },
+		{ "{\"items\":[{\"a\":1},{\"b\":2},{\"c\":3}]}", 0, CR_OK, 3 },
+	};
+	json_object *rest;
+	char why[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct collect c = { .items = json_object_new_array(),
+			.fail_at = rows[i].fail_at };
+
+		why[0] = '\0';
+		CU_ASSERT_EQUAL(jv_parse_list(rows[i].doc, strlen(rows[i].doc),
+				    "items", collect_item, &c, &rest, why,
+				    sizeof(why)),
+		    rows[i].err);
+		CU_ASSERT_EQUAL(c.calls, rows[i].calls);
+		if (c.calls != rows[i].calls)
+			fprintf(stderr, "row %zu: %d calls (%s)\n", i, c.calls,
+			    why);
+		if (rows[i].err == CR_ERR_PROTO)
+			CU_ASSERT_PTR_NOT_NULL(
+			    strstr(why, rows[i].calls > 0 ? "item 1: " : ""));
+		if (rows[i].err == CR_OK)
+			json_object_put(rest);
+		json_object_put(c.items);
+	}
+}
+
 static CU_TestInfo jv_tests[] = {
 	{ "getters", test_jv_getters },
 	{ "parse_table", test_jv_parse_table },
 	{ "builders", test_jv_builders },
+	{ "list_like_whole", test_jv_list_like_whole },
+	{ "list_depth", test_jv_list_depth },
+	{ "list_one_at_a_time", test_jv_list_one_at_a_time },
 	CU_TEST_INFO_NULL,
 };
 
