@@ -7,41 +7,36 @@
 
 #include "buf.h"
 
-/* Parses exactly len bytes with tok (see jv_parse()). */
-static enum cr_err
-parse_with(json_tokener *tok, const char *data, size_t len, json_object **objp,
-    char *errbuf, size_t errlen)
+/*
+ * Parses exactly len bytes with tok (see jv_parse()): NULL on success, or
+ * what is wrong.
+ */
+static const char *
+parse_with(json_tokener *tok, const char *data, size_t len, json_object **objp)
 {
 	json_object *obj;
 	enum json_tokener_error jerr;
+	size_t end;
 
 	*objp = NULL;
-	if (len > INT32_MAX) {
-		if (errbuf != NULL)
-			snprintf(errbuf, errlen, "document too large");
-		return CR_ERR_PROTO;
-	}
+	if (len > INT32_MAX)
+		return "document too large";
 	obj = json_tokener_parse_ex(tok, data, (int)len);
 	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
 	/* Trailing bytes other than whitespace make the document invalid. */
-	if (jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) < len &&
-	    strspn(data + json_tokener_get_parse_end(tok), " \t\r\n") !=
-		len - json_tokener_get_parse_end(tok))
+	if (jerr == json_tokener_success && end < len &&
+	    strspn(data + end, " \t\r\n") != len - end)
 		jerr = json_tokener_error_parse_unexpected;
 	if (jerr == json_tokener_continue)
 		jerr = json_tokener_error_parse_eof;
-	if (jerr != json_tokener_success || obj == NULL) {
-		json_object_put(obj);
-		if (errbuf != NULL)
-			snprintf(errbuf, errlen, "%s",
-			    obj == NULL && jerr == json_tokener_success ?
-				"null document" :
-				json_tokener_error_desc(jerr));
-		return CR_ERR_PROTO;
+	if (jerr == json_tokener_success && obj != NULL) {
+		*objp = obj;
+		return NULL;
 	}
-	*objp = obj;
-	return CR_OK;
+	json_object_put(obj);
+	return jerr == json_tokener_success ? "null document" :
+					      json_tokener_error_desc(jerr);
 }
 
 enum cr_err
@@ -49,14 +44,18 @@ jv_parse(const char *data, size_t len, json_object **objp, char *errbuf,
     size_t errlen)
 {
 	json_tokener *tok;
-	enum cr_err err;
+	const char *why;
 
 	*objp = NULL;
 	if ((tok = json_tokener_new()) == NULL)
 		return CR_ERR_SYS;
-	err = parse_with(tok, data, len, objp, errbuf, errlen);
+	why = parse_with(tok, data, len, objp);
 	json_tokener_free(tok);
-	return err;
+	if (why == NULL)
+		return CR_OK;
+	if (errbuf != NULL)
+		snprintf(errbuf, errlen, "%s", why);
+	return CR_ERR_PROTO;
 }
 
 /* --- A list read an item at a time ------------------------------------ */
@@ -112,30 +111,30 @@ scan_string(struct scan *sc, bool *escp)
 	return false;
 }
 
+/* +1 for an opening bracket, -1 for a closing one, else 0. */
+static int
+bracket(char c)
+{
+	return (c == '{' || c == '[') - (c == '}' || c == ']');
+}
+
 /* Past the object or array at sc->i (its brackets balanced). */
 static bool
 scan_nested(struct scan *sc)
 {
-	size_t depth = 0;
+	long depth = 0;
 	bool esc = false;
-	char c;
 
 	do {
-		if (sc->i >= sc->n)
+		if (sc->i >= sc->n || sc->s[sc->i] == '\0' ||
+		    strchr("'/", sc->s[sc->i]) != NULL)
 			return false;
-		c = sc->s[sc->i];
-		if (c == '"') {
+		if (sc->s[sc->i] == '"') {
 			if (!scan_string(sc, &esc))
 				return false;
 			continue;
 		}
-		if (c == '\'' || c == '/' || c == '\0')
-			return false;
-		if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']')
-			depth--;
-		sc->i++;
+		depth += bracket(sc->s[sc->i++]);
 	} while (depth > 0);
 	return true;
 }
@@ -178,82 +177,127 @@ scan_element(struct scan *sc, bool first, bool *endp)
 	return scan_at(sc, '{');
 }
 
+/* Past the array of objects at sc->i. */
+static bool
+scan_list(struct scan *sc)
+{
+	bool end = false;
+
+	if (!scan_at(sc, '['))
+		return false;
+	sc->i++;
+	for (bool first = true;; first = false) {
+		if (!scan_element(sc, first, &end))
+			return false;
+		if (end)
+			break;
+		if (!scan_nested(sc))
+			return false;
+	}
+	sc->i++;
+	return true;
+}
+
+/* Past a member's key and its ':'; *is_keyp: the key is key. */
+static bool
+scan_key(struct scan *sc, const char *key, bool *is_keyp)
+{
+	size_t k0 = sc->i, klen = strlen(key);
+	bool esc = false;
+
+	if (!scan_at(sc, '"') || !scan_string(sc, &esc) || esc)
+		return false;
+	*is_keyp = sc->i - k0 == klen + 2 &&
+	    memcmp(sc->s + k0 + 1, key, klen) == 0;
+	scan_ws(sc);
+	if (!scan_at(sc, ':'))
+		return false;
+	sc->i++;
+	scan_ws(sc);
+	return true;
+}
+
+/* Past the ',' after a member, or at the object's closing '}'. */
+static bool
+scan_next_member(struct scan *sc)
+{
+	scan_ws(sc);
+	if (scan_at(sc, ',')) {
+		sc->i++;
+		scan_ws(sc);
+		return true;
+	}
+	return scan_at(sc, '}');
+}
+
+/* Where the list is in the document: [start, end), '[' to past ']'. */
+struct span {
+	size_t start, end;
+	bool found;
+};
+
+/* Past one member of the top-level object, noting where key's list is. */
+static bool
+scan_member(struct scan *sc, const char *key, struct span *list)
+{
+	bool is_key = false;
+
+	if (!scan_key(sc, key, &is_key))
+		return false;
+	if (!is_key)
+		return scan_value(sc);
+	if (list->found)
+		return false;
+	list->found = true;
+	list->start = sc->i;
+	if (!scan_list(sc))
+		return false;
+	list->end = sc->i;
+	return true;
+}
+
 /*
- * Finds the array that is the value of the top-level member key: *startp
- * at its '[' and *endp past its ']'. False when the fast path does not
- * apply: not an object, key absent, repeated or not an array, an element
- * not an object, or anything the scanner does not know.
+ * Finds the array that is the value of the top-level member key. False
+ * when the fast path does not apply: not an object, key absent, repeated
+ * or not an array, an element not an object, or anything the scanner
+ * does not know.
  */
 static bool
-find_list(const char *data, size_t len, const char *key, size_t *startp,
-    size_t *endp)
+find_list(const char *data, size_t len, const char *key, struct span *list)
 {
 	struct scan sc = { .s = data, .n = len, .i = 0 };
-	size_t klen = strlen(key), k0;
-	bool esc = false, found = false, is_key, end;
 
+	memset(list, 0, sizeof(*list));
 	scan_ws(&sc);
 	if (!scan_at(&sc, '{'))
 		return false;
 	sc.i++;
 	scan_ws(&sc);
-	while (!scan_at(&sc, '}')) {
-		k0 = sc.i;
-		if (!scan_at(&sc, '"') || !scan_string(&sc, &esc) || esc)
+	while (!scan_at(&sc, '}'))
+		if (!scan_member(&sc, key, list) || !scan_next_member(&sc))
 			return false;
-		is_key = sc.i - k0 == klen + 2 &&
-		    memcmp(data + k0 + 1, key, klen) == 0;
-		scan_ws(&sc);
-		if (!scan_at(&sc, ':'))
-			return false;
-		sc.i++;
-		scan_ws(&sc);
-		if (is_key) {
-			if (found || !scan_at(&sc, '['))
-				return false;
-			found = true;
-			*startp = sc.i;
-			sc.i++;
-			for (bool first = true;; first = false) {
-				if (!scan_element(&sc, first, &end))
-					return false;
-				if (end)
-					break;
-				if (!scan_nested(&sc))
-					return false;
-			}
-			sc.i++;
-			*endp = sc.i;
-		} else if (!scan_value(&sc))
-			return false;
-		scan_ws(&sc);
-		if (scan_at(&sc, ','))
-			sc.i++;
-		else if (!scan_at(&sc, '}'))
-			return false;
-		scan_ws(&sc);
-	}
 	sc.i++;
 	scan_ws(&sc);
-	return found && sc.i == len;
+	return list->found && sc.i == len;
 }
 
 /* The slow path: the document parsed whole, then its items handed out. */
 static enum cr_err
-list_whole(const char *data, size_t len, const char *key, jv_item_fn fn,
-    void *arg, json_object **restp, char *errbuf, size_t errlen)
+list_whole(const char *data, size_t len, const struct jv_list *l,
+    json_object **restp)
 {
 	json_object *doc, *items;
 	enum cr_err err;
 	size_t i, n;
 
-	if ((err = jv_parse(data, len, &doc, errbuf, errlen)) != CR_OK)
+	if ((err = jv_parse(data, len, &doc, l->why, l->whylen)) != CR_OK)
 		return err;
-	if ((items = jv_arr(doc, key)) != NULL) {
+	if ((items = jv_arr(doc, l->key)) != NULL) {
 		n = json_object_array_length(items);
 		for (i = 0; i < n && err == CR_OK; i++)
-			err = fn(arg, json_object_array_get_idx(items, i));
-		json_object_object_add(doc, key, json_object_new_array());
+			err = l->fn(l->arg,
+			    json_object_array_get_idx(items, i));
+		json_object_object_add(doc, l->key, json_object_new_array());
 	}
 	if (err != CR_OK)
 		json_object_put(doc);
@@ -262,18 +306,17 @@ list_whole(const char *data, size_t len, const char *key, jv_item_fn fn,
 	return err;
 }
 
-/* Parses and hands out each element of the array data[start, end). */
+/* Parses and hands out each element of the list found in data. */
 static enum cr_err
-list_items(const char *data, size_t start, size_t end, jv_item_fn fn, void *arg,
-    char *errbuf, size_t errlen)
+list_items(const char *data, const struct span *list, const struct jv_list *l)
 {
-	struct scan sc = { .s = data, .n = end, .i = start + 1 };
+	struct scan sc = { .s = data, .n = list->end, .i = list->start + 1 };
 	json_tokener *tok;
 	json_object *item;
 	enum cr_err err = CR_OK;
+	const char *why;
 	size_t i0, idx = 0;
-	char why[96];
-	bool last;
+	bool last = false;
 
 	/* Each element sits two levels deep in the whole document. */
 	if ((tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH - 2)) == NULL)
@@ -285,15 +328,15 @@ list_items(const char *data, size_t start, size_t end, jv_item_fn fn, void *arg,
 		if (!scan_nested(&sc))
 			break;
 		json_tokener_reset(tok);
-		err = parse_with(tok, data + i0, sc.i - i0, &item, why,
-		    sizeof(why));
-		if (err != CR_OK) {
-			if (errbuf != NULL)
-				snprintf(errbuf, errlen, "item %zu: %s", idx,
+		if ((why = parse_with(tok, data + i0, sc.i - i0, &item)) !=
+		    NULL) {
+			if (l->why != NULL)
+				snprintf(l->why, l->whylen, "item %zu: %s", idx,
 				    why);
+			err = CR_ERR_PROTO;
 			break;
 		}
-		err = fn(arg, item);
+		err = l->fn(l->arg, item);
 		json_object_put(item);
 	}
 	json_tokener_free(tok);
@@ -301,27 +344,26 @@ list_items(const char *data, size_t start, size_t end, jv_item_fn fn, void *arg,
 }
 
 enum cr_err
-jv_parse_list(const char *data, size_t len, const char *key, jv_item_fn fn,
-    void *arg, json_object **restp, char *errbuf, size_t errlen)
+jv_parse_list(const char *data, size_t len, const struct jv_list *l,
+    json_object **restp)
 {
-	size_t start = 0, end = 0;
+	struct span list;
 	json_object *rest = NULL;
 	struct buf b = BUF_INIT;
 	enum cr_err err;
 
 	*restp = NULL;
-	if (len > INT32_MAX || !find_list(data, len, key, &start, &end))
-		return list_whole(data, len, key, fn, arg, restp, errbuf,
-		    errlen);
+	if (len > INT32_MAX || !find_list(data, len, l->key, &list))
+		return list_whole(data, len, l, restp);
 	/* The rest first, with the list emptied: a bad document is refused
 	 * before any item is handed out, whenever the fault is outside. */
-	buf_put(&b, data, start);
+	buf_put(&b, data, list.start);
 	buf_put(&b, "[]", 2);
-	buf_put(&b, data + end, len - end);
-	err = jv_parse((const char *)b.data, b.len, &rest, errbuf, errlen);
+	buf_put(&b, data + list.end, len - list.end);
+	err = jv_parse((const char *)b.data, b.len, &rest, l->why, l->whylen);
 	buf_clear(&b);
 	if (err == CR_OK)
-		err = list_items(data, start, end, fn, arg, errbuf, errlen);
+		err = list_items(data, &list, l);
 	if (err != CR_OK)
 		json_object_put(rest);
 	else

@@ -31,19 +31,27 @@ enum cr_err jv_parse(const char *data, size_t len, json_object **objp,
 /* Called with each item of a list (borrowed: take a reference to keep it). */
 typedef enum cr_err (*jv_item_fn)(void *arg, json_object *item);
 
+/* What jv_parse_list() reads and where its items go. */
+struct jv_list {
+	const char *key; /* the top-level member holding the list: "items" */
+	jv_item_fn fn;
+	void *arg;
+	char *why; /* what is wrong with the document, or NULL */
+	size_t whylen;
+};
+
 /*
- * jv_parse() of an object whose top-level member key is a long array (a
- * Kubernetes list's "items"), without holding the whole array at once:
- * each element is parsed and handed to fn in turn, then freed. *restp
- * becomes the rest of the document with key's array emptied (or key as
- * the document has it when it is not an array). Accepts and refuses
+ * jv_parse() of an object whose top-level member l->key is a long array
+ * (a Kubernetes list's "items"), without holding the whole array at once:
+ * each element is parsed and handed to l->fn in turn, then freed. *restp
+ * becomes the rest of the document with the array emptied (or the member
+ * as the document has it when it is not an array). Accepts and refuses
  * exactly the documents jv_parse() does. The rest is checked before any
  * item is handed out, but a bad item stops the list after fn saw those
  * before it. fn's error stops the list and is returned as is.
  */
-enum cr_err jv_parse_list(const char *data, size_t len, const char *key,
-    jv_item_fn fn, void *arg, json_object **restp, char *errbuf,
-    size_t errlen) CR_MUST_CHECK;
+enum cr_err jv_parse_list(const char *data, size_t len, const struct jv_list *l,
+    json_object **restp) CR_MUST_CHECK;
 
 /*
  * Looks up a dotted path ("metadata.name", "status.conditions") from obj.

@@ -1446,18 +1446,22 @@ feed_item(void *arg, json_object *item)
 }
 
 /*
- * GETs one page of a list at url and hands its items to fn a batch at a
- * time; *contp becomes the next page's token or NULL.
+ * GETs one page of a list at url and hands its items to pf's function a
+ * batch at a time; *contp becomes the next page's token or NULL.
  */
 static enum cr_err
-get_page(struct kube *k, const char *url, int64_t deadline, kube_page_fn fn,
-    void *arg, char **contp)
+get_page(struct kube *k, const char *url, int64_t deadline,
+    struct page_feed *pf, char **contp)
 {
 	struct kube_call c = KUBE_CALL_INIT;
-	struct page_feed pf = { .fn = fn, .arg = arg, .err = CR_OK };
+	char why[160];
+	struct jv_list l = { .key = "items",
+		.fn = feed_item,
+		.arg = pf,
+		.why = why,
+		.whylen = sizeof(why) };
 	json_object *rest = NULL;
 	const char *next = NULL;
-	char why[160];
 	enum cr_err err;
 
 	c.path = url;
@@ -1468,12 +1472,12 @@ get_page(struct kube *k, const char *url, int64_t deadline, kube_page_fn fn,
 		kube_call_clear(&c);
 		return err;
 	}
-	pf.batch = json_object_new_array();
-	err = jv_parse_list((const char *)c.text.data, c.text.len, "items",
-	    feed_item, &pf, &rest, why, sizeof(why));
+	pf->err = CR_OK;
+	pf->batch = json_object_new_array();
+	err = jv_parse_list((const char *)c.text.data, c.text.len, &l, &rest);
 	if (err == CR_OK)
-		err = feed_flush(&pf);
-	if (err != CR_OK && pf.err == CR_OK) {
+		err = feed_flush(pf);
+	if (err != CR_OK && pf->err == CR_OK) {
 		snprintf(k->last_msg, sizeof(k->last_msg),
 		    "GET %s: the answer is not valid JSON (%s)", url, why);
 		memset(&k->last_st, 0, sizeof(k->last_st));
@@ -1481,7 +1485,8 @@ get_page(struct kube *k, const char *url, int64_t deadline, kube_page_fn fn,
 	if (err == CR_OK &&
 	    (next = jv_str(rest, "metadata.continue")) != NULL && *next != '\0')
 		*contp = xstrdup(next);
-	json_object_put(pf.batch);
+	json_object_put(pf->batch);
+	pf->batch = NULL;
 	json_object_put(rest);
 	kube_call_clear(&c);
 	return err;
@@ -1491,6 +1496,7 @@ enum cr_err
 kube_list_pages(struct kube *k, const char *path, int64_t deadline,
     kube_page_fn fn, void *arg)
 {
+	struct page_feed pf = { .fn = fn, .arg = arg };
 	char *cont = NULL, *url;
 	bool restarted = false, continued;
 	enum cr_err err;
@@ -1498,7 +1504,7 @@ kube_list_pages(struct kube *k, const char *path, int64_t deadline,
 	for (;;) {
 		url = page_url(path, cont);
 		continued = cont != NULL;
-		err = get_page(k, url, deadline, fn, arg, &cont);
+		err = get_page(k, url, deadline, &pf, &cont);
 		free(url);
 		if (err == CR_ERR_KUBE && continued && !restarted &&
 		    list_expired(k)) {

@@ -48,13 +48,13 @@ keep_item(void *arg, json_object *item)
 static void
 check_list(const char *data, size_t size)
 {
-	json_object *whole = NULL, *rest = NULL, *items, *got;
+	json_object *whole = NULL, *rest = NULL, *items;
+	json_object *got = json_object_new_array();
+	struct jv_list l = { .key = "items", .fn = keep_item, .arg = got };
 	enum cr_err want, have;
 
-	got = json_object_new_array();
 	want = jv_parse(data, size, &whole, NULL, 0);
-	have = jv_parse_list(data, size, "items", keep_item, got, &rest, NULL,
-	    0);
+	have = jv_parse_list(data, size, &l, &rest);
 	if (want != have)
 		abort();
 	if (want == CR_OK) {
