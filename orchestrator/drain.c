@@ -546,11 +546,45 @@ str_or(const char *s, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
+/* The pod's first Ready condition, as pod_ready() reads it, or NULL. */
+static json_object *
+ready_condition(json_object *pod)
+{
+	json_object *conds = jv_arr(pod, "status.conditions"), *c;
+	size_t i, n = conds != NULL ? json_object_array_length(conds) : 0;
+
+	for (i = 0; i < n; i++) {
+		c = json_object_array_get_idx(conds, i);
+		if (str_is(jv_str(c, "type"), "Ready"))
+			return c;
+	}
+	return NULL;
+}
+
+static bool
+pod_ready(json_object *pod)
+{
+	return str_is(jv_str(ready_condition(pod), "status"), "True");
+}
+
+/* slim.parent.key = v (v's reference is taken over). */
+static void
+slim_put(json_object *slim, const char *parent, const char *key, json_object *v)
+{
+	json_object *to;
+
+	if (!json_object_object_get_ex(slim, parent, &to)) {
+		to = json_object_new_object();
+		json_object_object_add(slim, parent, to);
+	}
+	json_object_object_add(to, key, v);
+}
+
 /*
  * What the drain reads of a pod once its verdict is made: its identity,
- * labels (PDB selectors), deletion, phase and Ready condition. The rest
- * (spec, annotations, managedFields, container statuses) is most of a
- * pod's memory, and goes with its page.
+ * labels (PDB selectors), deletion, phase and Ready condition (the only
+ * one kept: a pod has five). The rest (spec, annotations, managedFields,
+ * container statuses) is most of a pod's memory, and goes with its page.
  */
 static json_object *
 pod_slim(json_object *pod)
@@ -562,20 +596,20 @@ pod_slim(json_object *pod)
 		{ "metadata", "labels" },
 		{ "metadata", "deletionTimestamp" },
 		{ "status", "phase" },
-		{ "status", "conditions" },
 	};
-	json_object *slim = json_object_new_object(), *from, *v, *to;
+	json_object *slim = json_object_new_object(), *from, *v, *ready;
+	json_object *conds = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
-		if (!json_object_object_get_ex(pod, keep[i][0], &from) ||
-		    !json_object_object_get_ex(from, keep[i][1], &v))
-			continue;
-		if (!json_object_object_get_ex(slim, keep[i][0], &to)) {
-			to = json_object_new_object();
-			json_object_object_add(slim, keep[i][0], to);
-		}
-		json_object_object_add(to, keep[i][1], json_object_get(v));
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (json_object_object_get_ex(pod, keep[i][0], &from) &&
+		    json_object_object_get_ex(from, keep[i][1], &v))
+			slim_put(slim, keep[i][0], keep[i][1],
+			    json_object_get(v));
+	if ((ready = ready_condition(pod)) != NULL) {
+		conds = json_object_new_array();
+		json_object_array_add(conds, json_object_get(ready));
+		slim_put(slim, "status", "conditions", conds);
 	}
 	return slim;
 }
@@ -1497,20 +1531,6 @@ pdb_exempt(json_object *pod)
 	return pod_finished(pod) ||
 	    str_is(jv_str(pod, "status.phase"), "Pending") ||
 	    jv_str(pod, "metadata.deletionTimestamp") != NULL;
-}
-
-static bool
-pod_ready(json_object *pod)
-{
-	json_object *conds = jv_arr(pod, "status.conditions"), *c;
-	size_t i, n = conds != NULL ? json_object_array_length(conds) : 0;
-
-	for (i = 0; i < n; i++) {
-		c = json_object_array_get_idx(conds, i);
-		if (str_is(jv_str(c, "type"), "Ready"))
-			return str_is(jv_str(c, "status"), "True");
-	}
-	return false;
 }
 
 /* PDBs of pod's namespace that select it, appended to out (borrowed). */
