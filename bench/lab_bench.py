@@ -318,7 +318,8 @@ def run_rollout(lab, runs, work, report):
         t0 = time.time()
         m = lab.measure([lab.ctx["certroll"], "apply", "-i",
                          lab.path("inventory.ini"), "--yes", "--report",
-                         rep], log)
+                         rep, "--state-dir",
+                         os.path.join(work, "state-%d" % i)], log)
         t1 = time.time()
         sampler.stop.set()
         sampler.join()
