@@ -22,7 +22,18 @@ enum {
 	OPT_HEALTH_TIMEOUT,
 	OPT_JOURNAL,
 	OPT_FETCH,
+	OPT_REFRESH_KUBECONFIG,
 };
+
+#define REFRESH_USAGE                                                          \
+	"      --refresh-kubeconfig    at the end, also replace your "         \
+	"kubeconfig's\n"                                                       \
+	"                              client certificate with the renewed "   \
+	"admin.conf\n"                                                         \
+	"                              one ('certroll kubeconfig refresh'); "  \
+	"without it\n"                                                         \
+	"                              you are asked on a terminal, unless "   \
+	"--yes\n"
 
 #define APPLY_USAGE                                                            \
 	"  -y, --yes                   do not ask for confirmation\n"          \
@@ -70,6 +81,7 @@ apply_usage(FILE *fp)
 	fputs(CTX_USAGE, fp);
 	fputs(PLAN_USAGE, fp);
 	fputs(APPLY_USAGE, fp);
+	fputs(REFRESH_USAGE, fp);
 	fprintf(fp,
 	    "      --plan FILE             run exactly this saved plan ('plan "
 	    "--out'); refuse\n"
@@ -105,7 +117,9 @@ resume_usage(FILE *fp)
 	    "  -y, --yes                   do not ask for confirmation\n"
 	    "      --break-lock            take the rollout lock over from "
 	    "another holder\n"
-	    "      --report FILE           also write the report as JSON\n"
+	    "      --report FILE           also write the report as JSON\n");
+	fputs(REFRESH_USAGE, fp);
+	fprintf(fp,
 	    "  -h, --help                  this text\n\n"
 	    "Examples:\n"
 	    "  certroll status && certroll resume --yes\n\n"
@@ -167,6 +181,9 @@ own_option(struct rollout_opts *o, const char *cmd, int c, const char *arg,
 	case OPT_FETCH:
 		o->fetch_backups = arg;
 		return CLI_EXIT_OK;
+	case OPT_REFRESH_KUBECONFIG:
+		o->refresh_kubeconfig = true;
+		return CLI_EXIT_OK;
 	default:
 		return -1;
 	}
@@ -186,6 +203,7 @@ static const struct option apply_opts[] = {
 	{ "fetch-backups", required_argument, NULL, OPT_FETCH },
 	{ "restart-timeout", required_argument, NULL, OPT_RESTART_TIMEOUT },
 	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
+	{ "refresh-kubeconfig", no_argument, NULL, OPT_REFRESH_KUBECONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -196,6 +214,7 @@ static const struct option resume_opts[] = {
 	{ "break-lock", no_argument, NULL, OPT_BREAK_LOCK },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "journal", required_argument, NULL, OPT_JOURNAL },
+	{ "refresh-kubeconfig", no_argument, NULL, OPT_REFRESH_KUBECONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

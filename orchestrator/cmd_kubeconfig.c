@@ -172,62 +172,28 @@ parse(int argc, char **argv, struct refresh_cmd *m)
 	return CLI_EXIT_OK;
 }
 
-/* Checks, then writes (or, in a dry run, only reports). */
-static int
-apply(struct ctx *c, const struct refresh_cmd *m, struct kcfgcert *cur,
-    const struct kcfgcert *fresh, struct kcrefresh_result *res)
-{
-	struct kcrefresh_input in;
-	char why[2048];
-
-	memset(&in, 0, sizeof(in));
-	in.cur = cur;
-	in.cluster_ca = kubecfg_ca_pem(c->kcfg, &in.cluster_ca_len);
-	in.fresh = fresh;
-	in.now = clock_now();
-	if (kcrefresh_check(&in, &m->o, res, why, sizeof(why)) != CR_OK) {
-		log_warnx("kubeconfig refresh: refused: %s", why);
-		return CLI_EXIT_FAIL;
-	}
-	if (m->o.dry_run)
-		res->backup = kcrefresh_backup_path(cur->path, in.now);
-	else if (kcrefresh_write(cur, fresh, in.now, res) != CR_OK)
-		return CLI_EXIT_FAIL;
-	kcrefresh_print(res, cur->path, kubecfg_user_name(c->kcfg),
-	    m->o.dry_run, stdout);
-	return CLI_EXIT_OK;
-}
-
 static int
 run(struct ctx *c, const struct refresh_cmd *m)
 {
-	struct kcfgcert *cur = NULL, *fresh = NULL;
-	struct kcrefresh_result res;
+	struct kcfgcert *cur = NULL;
 	char why[2048];
 	enum cr_err err;
-	int rc = CLI_EXIT_USAGE;
 
-	memset(&res, 0, sizeof(res));
 	if (ctx_load_kubeconfig(c) != CR_OK)
-		goto out;
+		return CLI_EXIT_USAGE;
 	if (kcrefresh_load_current(c->kcfg, &cur, why, sizeof(why)) != CR_OK) {
 		log_warnx("kubeconfig refresh: %s", why);
-		rc = CLI_EXIT_FAIL;
-		goto out;
+		return CLI_EXIT_FAIL;
 	}
-	if (ctx_load_inventory(c) != CR_OK)
-		goto out;
-	err = kcrefresh_fetch(c, &m->o, clock_deadline_ms(m->timeout_ms),
-	    &fresh, &res);
-	if (err == CR_OK)
-		rc = apply(c, m, cur, fresh, &res);
-	else
-		rc = err == CR_ERR_NOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-out:
-	kcrefresh_result_clear(&res);
-	kcfgcert_free(fresh);
+	if (ctx_load_inventory(c) != CR_OK) {
+		kcfgcert_free(cur);
+		return CLI_EXIT_USAGE;
+	}
+	err = kcrefresh_run(c, &m->o, cur, clock_deadline_ms(m->timeout_ms));
 	kcfgcert_free(cur);
-	return rc;
+	if (err == CR_OK)
+		return CLI_EXIT_OK;
+	return err == CR_ERR_NOTFOUND ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
 
 static int

@@ -16,6 +16,7 @@ enum {
 	OPT_VALIDITY,
 	OPT_KEEP,
 	OPT_TIMEOUT,
+	OPT_NO_REFRESH,
 };
 
 static void
@@ -31,7 +32,9 @@ usage(FILE *fp)
 	    "expired cannot form a quorum one at a time), then the\nother "
 	    "control-plane components, and waits until every node is "
 	    "healthy and\nserves its new certificates. There is no drain: the "
-	    "API is down anyway.\n'certroll plan' and 'certroll apply' point "
+	    "API is down anyway.\nAt the end your kubeconfig's client "
+	    "certificate, probably expired too, is\nreplaced with the renewed "
+	    "admin.conf one. 'certroll plan' and 'certroll\napply' point "
 	    "here when they find this state.\n\n"
 	    "Options:\n");
 	fputs(CTX_USAGE, fp);
@@ -50,11 +53,19 @@ usage(FILE *fp)
 	    "      --timeout DURATION      per restart and for the final "
 	    "health wait\n"
 	    "                              (default 10m)\n"
+	    "      --no-refresh-kubeconfig leave your kubeconfig alone (by "
+	    "default its client\n"
+	    "                              certificate is replaced at the end "
+	    "with the renewed\n"
+	    "                              admin.conf one, as 'certroll "
+	    "kubeconfig refresh'\n"
+	    "                              does, when it is the same "
+	    "identity)\n"
 	    "  -h, --help                  this text\n\n"
 	    "Examples:\n"
 	    "  certroll recover -i hosts.ini\n"
-	    "  certroll recover -i hosts.ini --yes && certroll kubeconfig "
-	    "refresh -i hosts.ini\n\n"
+	    "  certroll recover -i hosts.ini --yes --kubeconfig "
+	    "~/.kube/prod-admin.conf\n\n"
 	    "Exit status: 0 every node renewed and healthy, 1 the recovery "
 	    "stopped, 2\nusage or input error.\n");
 }
@@ -78,6 +89,9 @@ own(struct recover_opts *o, int c, const char *arg)
 		    &o->validity_s);
 	case OPT_TIMEOUT:
 		return cli_seconds("recover", "--timeout", arg, &o->timeout_s);
+	case OPT_NO_REFRESH:
+		o->refresh_kubeconfig = false;
+		return CLI_EXIT_OK;
 	case OPT_KEEP:
 		v = strtol(arg, &end, 10);
 		if (*arg == '\0' || *end != '\0' || v < 1 || v > 1000)
@@ -98,6 +112,7 @@ static const struct option opts[] = {
 	{ "validity", required_argument, NULL, OPT_VALIDITY },
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "no-refresh-kubeconfig", no_argument, NULL, OPT_NO_REFRESH },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };

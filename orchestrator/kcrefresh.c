@@ -642,6 +642,105 @@ kcrefresh_fetch(struct ctx *c, const struct kcrefresh_opts *o, int64_t deadline,
 	return err;
 }
 
+/* --- The whole refresh ----------------------------------------------- */
+
+/* Checks fresh against cur, then writes (or, in a dry run, only reports). */
+static enum cr_err
+check_and_write(struct ctx *c, const struct kcrefresh_opts *o,
+    struct kcfgcert *cur, const struct kcfgcert *fresh,
+    struct kcrefresh_result *res)
+{
+	struct kcrefresh_input in;
+	char why[2048];
+	enum cr_err err;
+
+	memset(&in, 0, sizeof(in));
+	in.cur = cur;
+	in.cluster_ca = kubecfg_ca_pem(c->kcfg, &in.cluster_ca_len);
+	in.fresh = fresh;
+	in.now = clock_now();
+	if ((err = kcrefresh_check(&in, o, res, why, sizeof(why))) != CR_OK) {
+		log_warnx("kubeconfig refresh: refused: %s", why);
+		return err;
+	}
+	if (o->dry_run)
+		res->backup = kcrefresh_backup_path(cur->path, in.now);
+	else if ((err = kcrefresh_write(cur, fresh, in.now, res)) != CR_OK)
+		return err;
+	kcrefresh_print(res, cur->path, kubecfg_user_name(c->kcfg), o->dry_run,
+	    stdout);
+	return CR_OK;
+}
+
+enum cr_err
+kcrefresh_run(struct ctx *c, const struct kcrefresh_opts *o,
+    struct kcfgcert *cur, int64_t deadline)
+{
+	struct kcfgcert *fresh = NULL;
+	struct kcrefresh_result res;
+	enum cr_err err;
+
+	memset(&res, 0, sizeof(res));
+	if ((err = kcrefresh_fetch(c, o, deadline, &fresh, &res)) == CR_OK)
+		err = check_and_write(c, o, cur, fresh, &res);
+	kcrefresh_result_clear(&res);
+	kcfgcert_free(fresh);
+	return err;
+}
+
+#define KCREFRESH_AFTER_TIMEOUT_MS ((int64_t)60 * 1000)
+
+/* The operator's answer on a terminal; false anywhere else. */
+static bool
+ask(const struct kubecfg *cfg, const struct kcfgcert *cur)
+{
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO))
+		return false;
+	fprintf(stderr,
+	    "\nReplace the client certificate of user '%s' in %s with the "
+	    "renewed admin.conf\none (the old file is kept)? [y/N] ",
+	    kubecfg_user_name(cfg), cur->path);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+void
+kcrefresh_after(struct ctx *c, enum kcrefresh_when when)
+{
+	struct kcrefresh_opts o;
+	struct kcfgcert *cur = NULL;
+	char why[2048];
+
+	if (c->kcfg == NULL && ctx_load_kubeconfig(c) != CR_OK) {
+		printf("\nNo kubeconfig was refreshed (see above).\n");
+		return;
+	}
+	if (kcrefresh_load_current(c->kcfg, &cur, why, sizeof(why)) != CR_OK) {
+		printf("\ncertroll does not refresh your kubeconfig: %s.\n",
+		    why);
+		return;
+	}
+	if (when == KCREFRESH_ASK)
+		when = ask(c->kcfg, cur) ? KCREFRESH_ALWAYS : KCREFRESH_HINT;
+	if (when == KCREFRESH_HINT) {
+		printf("\nYour kubeconfig (user '%s' in %s) still carries its "
+		       "old client certificate:\n'certroll kubeconfig refresh "
+		       "-i %s' replaces it.\n",
+		    kubecfg_user_name(c->kcfg), cur->path, c->o.inventory);
+	} else {
+		printf("\n");
+		fflush(stdout);
+		memset(&o, 0, sizeof(o));
+		if (kcrefresh_run(c, &o, cur,
+			clock_deadline_ms(KCREFRESH_AFTER_TIMEOUT_MS)) != CR_OK)
+			printf("Your kubeconfig was left as it was.\n");
+	}
+	kcfgcert_free(cur);
+}
+
 /* --- Reporting ------------------------------------------------------- */
 
 static void

@@ -129,6 +129,35 @@ enum cr_err kcrefresh_fetch(struct ctx *c, const struct kcrefresh_opts *o,
     struct kcrefresh_result *res) CR_MUST_CHECK;
 
 /*
+ * The whole refresh, for c with its inventory and kubeconfig loaded and
+ * cur from kcrefresh_load_current(): kcrefresh_fetch(), kcrefresh_check(),
+ * then kcrefresh_write() (with o->dry_run, nothing is written), and
+ * kcrefresh_print() to stdout. Returns CR_OK when refreshed (or, in a dry
+ * run, when it would be); otherwise the error of the step that refused or
+ * failed, already logged with the reason and what to do.
+ */
+enum cr_err kcrefresh_run(struct ctx *c, const struct kcrefresh_opts *o,
+    struct kcfgcert *cur, int64_t deadline) CR_MUST_CHECK;
+
+/* What to do with the kubeconfig after the nodes were renewed. */
+enum kcrefresh_when {
+	KCREFRESH_HINT,   /* only say how to refresh it */
+	KCREFRESH_ASK,    /* ask on a terminal; elsewhere, only say how */
+	KCREFRESH_ALWAYS, /* refresh it */
+};
+
+/*
+ * The end of a renewal (apply, resume, recover): refreshes c's kubeconfig
+ * (kcrefresh_run(), with the default node and the identity check) as when
+ * says, or prints the command that would. A user that does not log in
+ * with an embedded client certificate is only told why there is nothing
+ * to refresh. Everything goes to stdout, except the question (stderr).
+ * The renewal's outcome does not depend on it: a refusal is printed, not
+ * returned.
+ */
+void kcrefresh_after(struct ctx *c, enum kcrefresh_when when);
+
+/*
  * Prints what changed (or, with dry_run, what would): the file and user,
  * the source, the old and new subject, expiry and serial, the backup.
  */

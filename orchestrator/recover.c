@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "journal.h"
 #include "jv.h"
+#include "kcrefresh.h"
 #include "log.h"
 #include "node.h"
 #include "progress.h"
@@ -66,6 +67,7 @@ recover_opts_init(struct recover_opts *o)
 	o->key_algorithm = "";
 	o->keep = 5;
 	o->timeout_s = 600;
+	o->refresh_kubeconfig = true;
 }
 
 /* --- Journal --------------------------------------------------------- */
@@ -448,10 +450,10 @@ after(struct rec *r, const char *failed)
 		return;
 	}
 	printf("\nEvery node renewed and healthy; the API should answer "
-	       "again.\nYour kubeconfig's client certificate may have expired "
-	       "too: 'certroll kubeconfig\nrefresh -i %s' replaces it. "
-	       "Journal: %s\n",
-	    r->c->o.inventory, journal_path(r->j));
+	       "again.\nJournal: %s\n",
+	    journal_path(r->j));
+	kcrefresh_after(r->c,
+	    r->o->refresh_kubeconfig ? KCREFRESH_ALWAYS : KCREFRESH_HINT);
 }
 
 static int

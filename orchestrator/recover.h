@@ -18,6 +18,7 @@ struct recover_opts {
 	unsigned keep;             /* backups kept on each node */
 	int64_t timeout_s;         /* per restart, and for the health wait */
 	bool yes;
+	bool refresh_kubeconfig; /* the workstation's, at the end */
 };
 
 void recover_opts_init(struct recover_opts *o);

@@ -11,6 +11,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "jv.h"
+#include "kcrefresh.h"
 #include "lease.h"
 #include "lock.h"
 #include "log.h"
@@ -240,15 +241,23 @@ write_report(const struct run *r, const char *path)
 	runlog_free(rl);
 }
 
+/* --refresh-kubeconfig: refresh it; --yes: only say how; else ask. */
+static enum kcrefresh_when
+refresh_when(const struct rollout_opts *o)
+{
+	if (o->refresh_kubeconfig)
+		return KCREFRESH_ALWAYS;
+	return o->yes ? KCREFRESH_HINT : KCREFRESH_ASK;
+}
+
 static void
 next_steps(const struct run *r, const char *result)
 {
 	size_t i;
 
 	if (strcmp(result, "done") == 0) {
-		printf("\nEvery node is renewed. Your own kubeconfig still "
-		       "carries its old client certificate:\n'certroll "
-		       "kubeconfig refresh' replaces it.\n");
+		printf("\nEvery node is renewed.\n");
+		kcrefresh_after(r->c, refresh_when(r->o));
 		return;
 	}
 	for (i = 0; i < r->nnodes; i++)

@@ -28,6 +28,7 @@ struct rollout_opts {
 	const char *report_file;   /* write the JSON report here */
 	int64_t restart_timeout_s; /* per component; 0: from the kubelet */
 	int64_t health_timeout_s;  /* health gates of one node */
+	bool refresh_kubeconfig;   /* at the end, without asking */
 };
 
 void rollout_opts_init(struct rollout_opts *o);

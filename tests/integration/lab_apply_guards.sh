@@ -1,10 +1,14 @@
 #!/bin/bash
-# Two promises of `certroll apply` on the lab, in one rollout:
+# Three promises of `certroll apply` on the lab, in one rollout run at a
+# terminal (a pseudo-terminal), as an operator runs it:
 # - a node the operator cordoned beforehand is renewed but left cordoned
 #   (certroll uncordons only what it cordoned), the others end schedulable;
 # - while that rollout holds the lock, a second `certroll apply` from the
 #   same workstation is refused: it names the holder and the run, exits 1,
-#   and touches nothing (no journal transition, no cordon, no renewal).
+#   and touches nothing (no journal transition, no cordon, no renewal);
+# - at the end it offers to refresh the operator's kubeconfig (a copy of
+#   admin.conf), and on "y" replaces its client certificate with a renewed
+#   one: the old file is kept, openssl and the real kubectl accept the new.
 # The outputs are kept in $CERTROLL_LAB_DIR/guards/.
 set -euo pipefail
 . "$(dirname "$0")/lab_env.sh"
@@ -30,9 +34,20 @@ cleanup() {
 }
 trap cleanup EXIT
 cp1_before=$(serial cp1)
+# The operator's kubeconfig: a copy of cp1's admin.conf, as kubeadm's docs
+# suggest; its certificate expires with the node's.
+cp "$dir/nodes/cp1/kubernetes/admin.conf" "$out/kubeconfig"
+chmod 600 "$out/kubeconfig"
+cp "$out/kubeconfig" "$out/kubeconfig.orig"
+field() {
+	"$lab" exec -- kubectl config view --raw --kubeconfig "$1" \
+		-o jsonpath="{.users[0].user.client-$2-data}" | base64 -d
+}
 
-certroll apply -i "$dir/inventory.ini" --yes --state-dir "$out/first" \
-	>"$out/first.txt" 2>&1 &
+python3 "$(dirname "$0")/pty_answer.py" "$out/first.txt" \
+	"one node at a time? [y/N]" y "(the old file is kept)? [y/N]" y -- \
+	"$lab" exec -- certroll apply -i "$dir/inventory.ini" \
+	--kubeconfig "$out/kubeconfig" --state-dir "$out/first" &
 first=$!
 # The first run holds the lock once the Lease names a holder.
 for _ in $(seq 1 300); do
@@ -63,12 +78,34 @@ first=
 for n in cp1 cp3; do
 	[ -z "$(unsched "$n")" ] || bad "$n was left cordoned"
 done
-certroll status --state-dir "$out/first" >"$out/status.txt" 2>&1 || bad "certroll status failed"
+certroll status --state-dir "$out/first" --kubeconfig "$out/kubeconfig" \
+	>"$out/status.txt" 2>&1 || bad "certroll status failed"
 grep -q "^cp2  *done  *operator " "$out/status.txt" ||
 	bad "status: cp2 is not done and cordoned by the operator: $(cat "$out/status.txt")"
 [ -z "$(lease)" ] || bad "the lock is still held by $(lease) after the run"
+
+# The kubeconfig offer, answered "y".
+grep -q "^Refreshed the client certificate of user 'kubernetes-admin' in $out/kubeconfig" \
+	"$out/first.txt" || bad "apply did not refresh the kubeconfig: $(tail -n 15 "$out/first.txt")"
+set -- "$out"/kubeconfig.certroll-*
+{ [ $# = 1 ] && cmp -s "$1" "$out/kubeconfig.orig"; } ||
+	bad "the kubeconfig's backup is not the old file: $*"
+field "$out/kubeconfig" certificate >"$out/new.crt"
+field "$out/kubeconfig" key >"$out/new.key"
+from=$(sed -n 's|^  from *\([a-z0-9]*\):/etc/kubernetes/admin.conf.*|\1|p' "$out/first.txt")
+[ -n "$from" ] && [ "$(openssl x509 -in "$out/new.crt" -noout -serial)" = \
+	"$(field "$dir/nodes/$from/kubernetes/admin.conf" certificate | openssl x509 -noout -serial)" ] ||
+	bad "the kubeconfig's new certificate is not the renewed admin.conf one of '$from'"
+openssl verify -CAfile "$dir/ca/pki/ca.crt" "$out/new.crt" >/dev/null ||
+	bad "openssl verify refused the kubeconfig's new certificate"
+[ "$(openssl x509 -in "$out/new.crt" -noout -pubkey)" = \
+	"$(openssl pkey -in "$out/new.key" -pubout)" ] || bad "the new key does not match"
+openssl x509 -in "$out/new.crt" -noout -checkend $((300 * 86400)) >/dev/null ||
+	bad "the kubeconfig's new certificate expires within 300 days"
+seen=$(kc --kubeconfig "$out/kubeconfig" get nodes -o name | sort | tr '\n' ' ')
+[ "$seen" = "node/cp1 node/cp2 node/cp3 " ] || bad "kubectl with the refreshed kubeconfig: '$seen'"
 if [ "$fail" = 0 ]; then
 	echo "lab_apply_guards: the second apply was refused ($(head -n 1 "$out/second.txt"));" \
-		"cp2 renewed and left cordoned as the operator had it"
+		"cp2 renewed and left cordoned as the operator had it; the kubeconfig refreshed from $from"
 fi
 exit "$fail"

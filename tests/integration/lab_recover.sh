@@ -4,7 +4,10 @@
 # API servers refuse everyone. `certroll plan` must point to recover and
 # `certroll apply` must refuse; `certroll recover --yes` must then renew
 # every node, bring etcd and the API back, and leave every port serving a
-# certificate valid for about a year. The test replaces the ctest fixture's
+# certificate valid for about a year. The operator's kubeconfig, a copy of
+# admin.conf that expired with the nodes, must be refreshed at the end:
+# refused by the real kubectl before, accepted after, the old file kept.
+# The test replaces the ctest fixture's
 # lab with an expired one and puts a healthy one back at the end, so the
 # other lab tests may run before or after it. Outputs: $CERTROLL_LAB_DIR/
 # recover/ (kept in /tmp/certroll-recover-out, since lab up --force
@@ -39,6 +42,16 @@ served_end() {
 		openssl x509 -noout -enddate 2>/dev/null | cut -d= -f2 || true
 }
 
+# The operator's kubeconfig: cp1's admin.conf, expired like the nodes.
+cp "$dir/nodes/cp1/kubernetes/admin.conf" "$out/kubeconfig"
+chmod 600 "$out/kubeconfig"
+cp "$out/kubeconfig" "$out/kubeconfig.orig"
+# nodes_seen KUBECONFIG: the nodes the real kubectl lists with it.
+nodes_seen() {
+	"$lab" exec -- kubectl --kubeconfig "$1" --cache-dir "$out/kcache" \
+		--request-timeout 10s get nodes -o name 2>"$out/kubectl.err" | sort | tr '\n' ' ' || true
+}
+
 rc=0
 certroll plan -i "$dir/inventory.ini" >"$out/plan.txt" 2>&1 || rc=$?
 [ "$rc" = 1 ] || bad "plan exited $rc on an expired control plane, not 1"
@@ -51,9 +64,24 @@ grep -q "certroll recover" "$out/apply.txt" || bad "apply does not point to cert
 
 t0=$(date +%s)
 rc=0
-certroll recover -i "$dir/inventory.ini" --yes >"$out/recover.txt" 2>&1 || rc=$?
+certroll recover -i "$dir/inventory.ini" --yes --kubeconfig "$out/kubeconfig" \
+	--cluster lab >"$out/recover.txt" 2>&1 || rc=$?
 t1=$(date +%s)
 [ "$rc" = 0 ] || { tail -n 40 "$out/recover.txt"; bad "recover exited $rc"; }
+grep -q "^Refreshed the client certificate of user 'kubernetes-admin' in $out/kubeconfig" \
+	"$out/recover.txt" || bad "recover did not refresh the kubeconfig: $(tail -n 15 "$out/recover.txt")"
+set -- "$out"/kubeconfig.certroll-*
+{ [ $# = 1 ] && cmp -s "$1" "$out/kubeconfig.orig"; } ||
+	bad "the kubeconfig's backup is not the old file: $*"
+openssl x509 -noout -checkend $((300 * 86400)) >/dev/null 2>&1 < <(
+	"$lab" exec -- kubectl config view --raw --kubeconfig "$out/kubeconfig" \
+		-o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d) ||
+	bad "the kubeconfig's certificate expires within 300 days after recover"
+seen=$(nodes_seen "$out/kubeconfig")
+[ "$seen" = "$(printf 'node/%s ' $nodes)" ] ||
+	bad "kubectl with the refreshed kubeconfig: '$seen' $(cat "$out/kubectl.err")"
+[ -z "$(nodes_seen "$out/kubeconfig.orig")" ] ||
+	bad "the old kubeconfig still works: the refresh proved nothing"
 
 year=$(($(date +%s) + 300 * 86400))
 for n in $nodes; do

@@ -58,6 +58,7 @@ ip netns exec crlab-hub "$here/../lab/etcd-monitor" --any \
 	--log "$out/etcd-monitor.log" --duration 600 >"$out/etcd-monitor.json" &
 mon=$!
 trap 'kill $mon 2>/dev/null || true; wait $mon 2>/dev/null || true' EXIT
+kubeconfig_sum=$(sha256sum <"$dir/kubeconfig")
 t0=$(date +%s)
 fetched="$out/fetched"
 if ! certroll apply -i "$dir/inventory.ini" --yes --fetch-backups "$fetched" \
@@ -97,6 +98,10 @@ done
 [ -z "$(find "$fetched" -type d ! -perm 0700)" ] || bad "fetched directories not 0700"
 find "$fetched" -name 'etcd-snapshot-*.db' | grep -q . || bad "the etcd snapshot was not fetched"
 grep -q '"certificates": \[' "$out/report.json" || bad "no --report written"
+# --yes does not touch the operator's kubeconfig: it only says how.
+[ "$(sha256sum <"$dir/kubeconfig")" = "$kubeconfig_sum" ] || bad "apply --yes changed the kubeconfig"
+grep -q "^'certroll kubeconfig refresh -i $dir/inventory.ini' replaces it" "$out/apply.txt" ||
+	bad "apply --yes does not say how to refresh the kubeconfig"
 certroll status >"$out/status.txt" 2>&1 || bad "certroll status failed"
 for n in $nodes; do
 	grep -q "^$n  *done " "$out/status.txt" || bad "certroll status: $n is not done"
