@@ -829,39 +829,47 @@ kubeconfig_warning(struct ctx *c, struct plan *p, const struct plan_opts *o)
 }
 
 /*
- * A rough duration from what the plan knows: pods to evict (their default
- * 30 s grace), the kubelet's fileCheckFrequency (each restart waits for it
- * twice) and fixed costs measured on the lab.
+ * One node's renewal, from what the plan knows and what the lab measured
+ * (docs/operations.md, "The estimate"): a typical duration and an upper
+ * bound. Evicted pods usually stop within seconds of SIGTERM, but may use
+ * their whole grace period (kubectl's default 30 s, or --grace-period). A
+ * restart waits for the kubelet to notice that the manifest left and that
+ * it came back: on average one fileCheckFrequency in all, at most two,
+ * plus the container's stop and start (etcd takes up to 2.7 s to stop).
  */
-static int64_t
-estimate_node(const struct plan_node *pn, bool first)
+struct plan_duration
+plan_estimate_node(const struct plan_node *pn, bool first, int64_t grace_s)
 {
 	int64_t fcf = pn->inspect.facts.file_check_frequency_ms / 1000;
-	int64_t s = 0;
+	int64_t parts = pn->inspect.facts.etcd_external ? 3 : 4;
+	bool evicts = !pn->drain_known || pn->drain.nevict > 0;
+	struct plan_duration d = { 0, 0 };
 
 	if (pn->renew.n == 0)
-		return 0;
-	s += pn->drain_known && pn->drain.nevict > 0 ? 35 : 2;
-	s += 3 + (first ? 5 : 0);      /* backup, snapshot */
-	s += 2 + (int64_t)pn->renew.n; /* renew */
-	s += 2;                        /* verify */
-	s += pn->inspect.facts.etcd_external ? 3 * (2 * fcf + 7) :
-					       4 * (2 * fcf + 7);
-	s += 10; /* health gates */
-	return s;
+		return d;
+	d.typical_s = (evicts ? 3 : 1) + (first ? 2 : 1) /* backup */ +
+	    2 /* renew, verify */ + parts * (fcf + 1) + 1 /* gates */;
+	d.max_s = (evicts ? (grace_s >= 0 ? grace_s : 30) + 5 : 2) +
+	    (first ? 10 : 3) + 5 + (int64_t)pn->renew.n +
+	    parts * (2 * fcf + 7) + 10;
+	return d;
 }
 
 static void
-estimate(struct plan *p)
+estimate(struct plan *p, const struct plan_opts *o)
 {
+	struct plan_duration d;
 	bool first = true;
 	size_t i;
 
-	p->estimated_s = 0;
+	p->estimated_s = p->estimated_max_s = 0;
 	for (i = 0; i < p->nnodes; i++) {
 		if (p->nodes[i].renew.n == 0)
 			continue;
-		p->estimated_s += estimate_node(&p->nodes[i], first);
+		d = plan_estimate_node(&p->nodes[i], first,
+		    o->drain.grace_period);
+		p->estimated_s += d.typical_s;
+		p->estimated_max_s += d.max_s;
 		first = false;
 	}
 }
@@ -903,7 +911,7 @@ plan_build(struct ctx *c, const struct plan_opts *o, struct plan *p)
 			node_warnings(p, &p->nodes[i], o);
 	super_admin_warning(p);
 	kubeconfig_warning(c, p, o);
-	estimate(p);
+	estimate(p, o);
 	return CR_OK;
 }
 
@@ -1047,6 +1055,7 @@ plan_to_json(const struct plan *p)
 	json_object_object_add(o, "preflight", a);
 	json_object_object_add(o, "warnings", strv_json(&p->warnings));
 	jv_add_int(o, "estimated_seconds", p->estimated_s);
+	jv_add_int(o, "estimated_max_seconds", p->estimated_max_s);
 	jv_add_bool(o, "blocked", plan_blocked(p));
 	jv_add_bool(o, "expired", p->expired);
 	json_object_object_add(o, "cluster_config",
@@ -1141,7 +1150,7 @@ print_node(const struct plan *p, const struct plan_node *pn, size_t order,
 void
 plan_print(const struct plan *p, FILE *fp)
 {
-	char valid[32], until[TIMEFMT_MAX], before[32], took[32];
+	char valid[32], until[TIMEFMT_MAX], before[32], took[32], most[32];
 	size_t i;
 
 	duration_format(plan_validity(p), valid, sizeof(valid));
@@ -1167,7 +1176,12 @@ plan_print(const struct plan *p, FILE *fp)
 	for (i = 0; i < p->warnings.n; i++)
 		fprintf(fp, "  - %s\n", p->warnings.v[i]);
 	duration_format(p->estimated_s, took, sizeof(took));
-	fprintf(fp, "\nEstimated duration: about %s\n", took);
+	duration_format(p->estimated_max_s, most, sizeof(most));
+	fprintf(fp,
+	    "\nEstimated duration: about %s; at most about %s if every "
+	    "evicted pod takes\nits whole grace period and every restart "
+	    "the kubelet's fileCheckFrequency twice\n",
+	    took, most);
 	if (!plan_blocked(p)) {
 		fprintf(fp, "Result: 'certroll apply' would proceed.\n");
 		return;

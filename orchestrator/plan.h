@@ -83,7 +83,8 @@ struct plan {
 	struct plan_check *checks;
 	size_t nchecks;
 	struct strv warnings;
-	int64_t estimated_s;
+	int64_t estimated_s;     /* typical */
+	int64_t estimated_max_s; /* at most */
 	bool config_ok;
 	struct kubeadmcfg config;
 	bool expired; /* the control plane's certificates have lapsed */
@@ -165,6 +166,19 @@ int plan_opts_parse(struct plan_opts *o, const char *cmd, int c,
  */
 enum cr_err plan_build(struct ctx *c, const struct plan_opts *o,
     struct plan *p) CR_MUST_CHECK;
+
+/* How long one node's renewal takes, in seconds. */
+struct plan_duration {
+	int64_t typical_s; /* pods stop promptly, restarts average */
+	int64_t max_s;     /* whole grace periods, slowest restarts */
+};
+
+/*
+ * The estimate for node pn (0 when it renews nothing): first takes the
+ * etcd snapshot; grace_s is --grace-period, or -1 for the pods' own.
+ */
+struct plan_duration plan_estimate_node(const struct plan_node *pn, bool first,
+    int64_t grace_s);
 
 /* True when a gate failed or a node's drain is blocked. */
 bool plan_blocked(const struct plan *p);

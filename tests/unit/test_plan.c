@@ -1,0 +1,167 @@
+/*
+ * The plan's duration estimate, plan_estimate_node(): against what the lab
+ * measured, and against its own promises (what each input adds).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cu_run.h"
+#include "plan.h"
+
+/* The lab's kubelet polls its manifests every second; kubeadm's, 20 s. */
+#define LAB_FCF_S     1
+#define KUBEADM_FCF_S 20
+
+struct shape {
+	int64_t fcf_s;
+	bool external_etcd;
+	bool drain_known;
+	size_t nevict;
+	size_t nrenew;
+};
+
+static const struct shape lab = { LAB_FCF_S, false, true, 1, 11 };
+
+static struct plan_duration
+estimate(const struct shape *s, bool first, int64_t grace_s)
+{
+	static const char *names[] = { "admin.conf", "apiserver",
+		"apiserver-etcd-client", "apiserver-kubelet-client",
+		"controller-manager.conf", "etcd-healthcheck-client",
+		"etcd-peer", "etcd-server", "front-proxy-client",
+		"scheduler.conf", "super-admin.conf" };
+	struct plan_node pn;
+	struct plan_duration d;
+	size_t i;
+
+	memset(&pn, 0, sizeof(pn));
+	pn.inspect.facts.file_check_frequency_ms = s->fcf_s * 1000;
+	pn.inspect.facts.etcd_external = s->external_etcd;
+	pn.drain_known = s->drain_known;
+	pn.drain.nevict = s->nevict;
+	for (i = 0; i < s->nrenew && i < sizeof(names) / sizeof(names[0]); i++)
+		strv_push(&pn.renew, names[i]);
+	d = plan_estimate_node(&pn, first, grace_s);
+	strv_clear(&pn.renew);
+	return d;
+}
+
+/* A node that renews nothing is skipped by the rollout: no time. */
+static void
+test_plan_nothing_to_renew(void)
+{
+	struct shape s = lab;
+	struct plan_duration d;
+
+	s.nrenew = 0;
+	d = estimate(&s, true, -1);
+	CU_ASSERT_EQUAL(d.typical_s, 0);
+	CU_ASSERT_EQUAL(d.max_s, 0);
+}
+
+/*
+ * `make demo` on 2026-11-29 (build/demo/apply.txt): cp1 11 s, cp2 10 s,
+ * cp3 11 s, 34 s in all, one pod evicted per node, the lab's 1 s
+ * fileCheckFrequency. The typical estimate may be pessimistic, by less
+ * than half; the upper bound must hold.
+ */
+static void
+test_plan_lab_as_measured(void)
+{
+	struct plan_duration first = estimate(&lab, true, -1);
+	struct plan_duration next = estimate(&lab, false, -1);
+	int64_t typical = first.typical_s + 2 * next.typical_s;
+	int64_t most = first.max_s + 2 * next.max_s;
+
+	printf("\n  lab: typical %lld s, at most %lld s, measured 34 s\n",
+	    (long long)typical, (long long)most);
+	CU_ASSERT(next.typical_s >= 11);
+	CU_ASSERT(first.typical_s <= 2 * 11);
+	CU_ASSERT(typical >= 34 && typical <= 34 * 3 / 2);
+	CU_ASSERT(most >= typical);
+}
+
+/*
+ * Each restart (four with a stacked etcd) waits on average one
+ * fileCheckFrequency in all, at most two: going from the lab's 1 s to
+ * kubeadm's 20 s adds 19 s per component to the typical and 38 s to the
+ * upper bound, and nothing else changes.
+ */
+static void
+test_plan_file_check_frequency(void)
+{
+	struct shape s = lab;
+	struct plan_duration a, b;
+
+	a = estimate(&s, false, -1);
+	s.fcf_s = KUBEADM_FCF_S;
+	b = estimate(&s, false, -1);
+	CU_ASSERT_EQUAL(b.typical_s - a.typical_s, 4 * 19);
+	CU_ASSERT_EQUAL(b.max_s - a.max_s, 4 * 2 * 19);
+	s.external_etcd = true;
+	a = estimate(&s, false, -1);
+	CU_ASSERT_EQUAL(b.typical_s - a.typical_s, KUBEADM_FCF_S + 1);
+	CU_ASSERT_EQUAL(b.max_s - a.max_s, 2 * KUBEADM_FCF_S + 7);
+}
+
+/*
+ * Evicted pods normally stop at once; only the upper bound counts their
+ * whole grace period: the pods' own (30 s by default) or --grace-period.
+ */
+static void
+test_plan_grace_period(void)
+{
+	struct plan_duration own = estimate(&lab, false, -1);
+	struct plan_duration longer = estimate(&lab, false, 120);
+	struct plan_duration none = estimate(&lab, false, 0);
+
+	CU_ASSERT_EQUAL(longer.typical_s, own.typical_s);
+	CU_ASSERT_EQUAL(none.typical_s, own.typical_s);
+	CU_ASSERT_EQUAL(longer.max_s - own.max_s, 120 - 30);
+	CU_ASSERT_EQUAL(own.max_s - none.max_s, 30);
+}
+
+/*
+ * A node with nothing to evict drains faster; one whose drain could not
+ * be previewed is counted as evicting. The first node also takes the
+ * etcd snapshot.
+ */
+static void
+test_plan_drain_and_snapshot(void)
+{
+	struct shape s = lab;
+	struct plan_duration evicting = estimate(&s, false, -1);
+	struct plan_duration d;
+
+	s.nevict = 0;
+	d = estimate(&s, false, -1);
+	CU_ASSERT(d.typical_s < evicting.typical_s);
+	CU_ASSERT(d.max_s < evicting.max_s - 30);
+	s.drain_known = false;
+	d = estimate(&s, false, -1);
+	CU_ASSERT_EQUAL(d.typical_s, evicting.typical_s);
+	CU_ASSERT_EQUAL(d.max_s, evicting.max_s);
+	d = estimate(&lab, true, -1);
+	CU_ASSERT(d.typical_s > evicting.typical_s);
+	CU_ASSERT(d.max_s > evicting.max_s);
+}
+
+static CU_TestInfo plan_tests[] = {
+	{ "nothing_to_renew", test_plan_nothing_to_renew },
+	{ "lab_as_measured", test_plan_lab_as_measured },
+	{ "file_check_frequency", test_plan_file_check_frequency },
+	{ "grace_period", test_plan_grace_period },
+	{ "drain_and_snapshot", test_plan_drain_and_snapshot },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ .pName = "plan", .pTests = plan_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return cu_run(suites);
+}
