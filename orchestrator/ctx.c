@@ -144,7 +144,49 @@ ctx_load_kubeconfig(struct ctx *c)
 	return err;
 }
 
-/* Adds each control-plane node's own API server as an endpoint. */
+/* "https://HOST:PORT", with an IPv6 literal in brackets. To free(). */
+static char *
+api_url(const char *host, unsigned port)
+{
+	return strchr(host, ':') != NULL ?
+	    xasprintf("https://[%s]:%u", host, port) :
+	    xasprintf("https://%s:%u", host, port);
+}
+
+/* True when err says the server did not answer at all. */
+static bool
+unanswered(const struct kube *k, enum cr_err err)
+{
+	return err == CR_ERR_TIMEOUT ||
+	    (err == CR_ERR_KUBE && kube_last_status(k)->code == 0);
+}
+
+/*
+ * Each inventory node's address as its API server, named as its Node: for
+ * when the kubeconfig's server is down (it may be the node whose API
+ * server restarts), so the Node objects cannot be read to learn them.
+ */
+static enum cr_err
+add_inventory_endpoints(struct ctx *c)
+{
+	enum cr_err err = CR_OK;
+	char *url;
+	size_t i;
+
+	for (i = 0; i < c->nnodes && err == CR_OK; i++) {
+		url = api_url(c->nodes[i].inv->address, c->o.api_port);
+		err = kube_add_endpoint(c->kube, c->nodes[i].inv->node_name,
+		    url);
+		free(url);
+	}
+	return err;
+}
+
+/*
+ * Adds each control-plane node's own API server as an endpoint, from the
+ * Node objects' InternalIP. When the kubeconfig's server does not answer,
+ * the Nodes are read through the inventory's addresses first.
+ */
 static enum cr_err
 add_node_endpoints(struct ctx *c, int64_t deadline)
 {
@@ -153,17 +195,20 @@ add_node_endpoints(struct ctx *c, int64_t deadline)
 	char *url;
 	size_t i;
 
-	if ((err = kube_list_control_plane_nodes(c->kube, deadline, &nodes)) !=
-	    CR_OK)
+	err = kube_list_control_plane_nodes(c->kube, deadline, &nodes);
+	if (unanswered(c->kube, err) && c->nnodes > 0) {
+		log_warnx("%s; trying the inventory's nodes on port %u",
+		    kube_error_message(c->kube), c->o.api_port);
+		if (add_inventory_endpoints(c) == CR_OK)
+			err = kube_list_control_plane_nodes(c->kube, deadline,
+			    &nodes);
+	}
+	if (err != CR_OK)
 		return err;
 	for (i = 0; i < nodes.n && err == CR_OK; i++) {
 		if (nodes.v[i].internal_ip == NULL)
 			continue;
-		url = strchr(nodes.v[i].internal_ip, ':') != NULL ?
-		    xasprintf("https://[%s]:%u", nodes.v[i].internal_ip,
-			c->o.api_port) :
-		    xasprintf("https://%s:%u", nodes.v[i].internal_ip,
-			c->o.api_port);
+		url = api_url(nodes.v[i].internal_ip, c->o.api_port);
 		err = kube_add_endpoint(c->kube, nodes.v[i].name, url);
 		free(url);
 	}

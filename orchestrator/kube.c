@@ -449,6 +449,27 @@ kube_new(const struct kubecfg *cfg, struct kube **kp)
 }
 
 enum cr_err
+kube_new_like(const struct kube *k, struct kube **kp)
+{
+	struct kube *n = NULL;
+	enum cr_err err;
+	size_t i;
+
+	if ((err = kube_new(k->cfg, &n)) != CR_OK)
+		return err;
+	n->connect_ms = k->connect_ms;
+	n->request_ms = k->request_ms;
+	for (i = 0; i < k->neps && err == CR_OK; i++)
+		err = kube_add_endpoint(n, k->eps[i].name, k->eps[i].url);
+	if (err != CR_OK) {
+		kube_free(n);
+		return err;
+	}
+	*kp = n;
+	return CR_OK;
+}
+
+enum cr_err
 kube_open(const struct kubecfg_opts *opts, struct kubecfg **cfgp,
     struct kube **kp)
 {

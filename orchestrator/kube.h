@@ -184,6 +184,13 @@ enum cr_err kube_add_endpoint(struct kube *k, const char *name,
     const char *url) CR_MUST_CHECK;
 
 /*
+ * A new client on k's kubeconfig with k's endpoints and timeouts, for
+ * another thread (a client is not shared between threads). Release it
+ * with kube_free(). Errors as kube_new().
+ */
+enum cr_err kube_new_like(const struct kube *k, struct kube **kp) CR_MUST_CHECK;
+
+/*
  * Avoids / allows endpoint name: an avoided endpoint is used only when no
  * other is available (a node whose API server is restarting). The
  * kubeconfig's server is named "kubeconfig". Returns CR_ERR_NOTFOUND for

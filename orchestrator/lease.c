@@ -112,7 +112,7 @@ holder_gone(struct lock *lk, const char *run_id, int64_t deadline)
 }
 
 enum cr_err
-lease_start(const struct kubecfg *cfg, const struct lease_opts *o,
+lease_start(const struct kube *like, const struct lease_opts *o,
     int64_t deadline, struct lease **lp)
 {
 	bool break_lock = o->break_lock;
@@ -122,7 +122,7 @@ lease_start(const struct kubecfg *cfg, const struct lease_opts *o,
 	*lp = NULL;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
-	if ((err = kube_new(cfg, &l->kube)) != CR_OK) {
+	if ((err = kube_new_like(like, &l->kube)) != CR_OK) {
 		lease_free(l);
 		return err;
 	}

@@ -29,14 +29,15 @@ struct lease_opts {
 
 /*
  * Acquires the lock (takes it over with break_lock, loudly) with a client
- * of its own for cfg (borrowed; it must outlive the lease), then starts
- * renewing. o's strings are copied. When resuming run resume_run_id, a
- * Lease held for that run by a process of this host that no longer
- * exists is taken over at once: its holder is provably gone. On success
- * *lp must be released with lease_stop(). Returns lock_acquire()'s errors
- * (logged there).
+ * of its own made like like (kube_new_like(): the same endpoints, so the
+ * lock survives the kubeconfig's server restarting; like's kubeconfig is
+ * borrowed and must outlive the lease), then starts renewing. o's strings are
+ * copied. When resuming run resume_run_id, a Lease held for that run by a
+ * process of this host that no longer exists is taken over at once: its holder
+ * is provably gone. On success *lp must be released with lease_stop(). Returns
+ * lock_acquire()'s errors (logged there).
  */
-enum cr_err lease_start(const struct kubecfg *cfg, const struct lease_opts *o,
+enum cr_err lease_start(const struct kube *like, const struct lease_opts *o,
     int64_t deadline, struct lease **lp) CR_MUST_CHECK;
 
 /* True once a renewal found that someone else holds the lock. */

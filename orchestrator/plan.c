@@ -215,8 +215,15 @@ api_checks(struct ctx *c, struct plan *p, int64_t deadline)
 				      "the kubeconfig cannot be used");
 		return;
 	}
-	check(p, PLAN_CHECK_API, true, "Kubernetes %s answers at %s", version,
-	    kubecfg_server(c->kcfg));
+	if (strcmp(kube_current_endpoint(c->kube), "kubeconfig") == 0)
+		check(p, PLAN_CHECK_API, true, "Kubernetes %s answers at %s",
+		    version, kubecfg_server(c->kcfg));
+	else
+		check(p, PLAN_CHECK_API, true,
+		    "Kubernetes %s answers through %s; the kubeconfig's "
+		    "server %s does not",
+		    version, kube_current_endpoint(c->kube),
+		    kubecfg_server(c->kcfg));
 	free(version);
 	if (kubeadmcfg_fetch(c->kube, deadline, &p->config) == CR_OK) {
 		p->config_ok = true;

@@ -181,7 +181,7 @@ take_lock(struct run *r, const char *run_id, const char *resume_id)
 	lo.lock.run_id = run_id;
 	lo.break_lock = r->o->break_lock;
 	lo.resume_run_id = resume_id;
-	err = lease_start(r->c->kcfg, &lo, clock_deadline_ms(LOCK_TIMEOUT_MS),
+	err = lease_start(r->c->kube, &lo, clock_deadline_ms(LOCK_TIMEOUT_MS),
 	    &r->lease);
 	free(identity);
 	return err;

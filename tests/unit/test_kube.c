@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "ctx.h"
 #include "cu_run.h"
 #include "fileio.h"
 #include "jv.h"
@@ -1230,6 +1231,86 @@ test_failover_avoid_and_readyz(void)
 	kube_free(k);
 }
 
+/*
+ * kube_new_like(): the rollout lock's own client knows every endpoint, so
+ * the lock survives the kubeconfig's server restarting. A client made
+ * from the kubeconfig alone, as the lock's was, does not.
+ */
+static void
+test_failover_copied_client(void)
+{
+	struct kube *k = two_endpoints(0, 0), *copy = NULL, *plain = NULL;
+	json_object *o = NULL;
+	int64_t seq = ksf_seq(&sim);
+
+	CU_ASSERT_EQUAL_FATAL(kube_new_like(k, &copy), CR_OK);
+	kube_free(k);
+	CU_ASSERT_EQUAL_FATAL(kube_new(sim.cfg, &plain), CR_OK);
+	CU_ASSERT_EQUAL(ksf_faults(&sim,
+			    "{'cut_connections':1,"
+			    "'frontends':['kubesim']}"),
+	    0);
+	CU_ASSERT_NOT_EQUAL(kube_get(plain, "/api/v1/nodes", soon(), &o),
+	    CR_OK);
+	CU_ASSERT_EQUAL(ksf_faults(&sim,
+			    "{'cut_connections':1,"
+			    "'frontends':['kubesim']}"),
+	    0);
+	CU_ASSERT_EQUAL(kube_get(copy, "/api/v1/nodes", soon(), &o), CR_OK);
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "GET", "/api/v1/nodes", "fe2"), 1);
+	CU_ASSERT_STRING_EQUAL(kube_current_endpoint(copy), "fe2");
+	CU_ASSERT_EQUAL(ksf_faults(&sim, NULL), 0);
+	json_object_put(o);
+	kube_free(plain);
+	kube_free(copy);
+}
+
+/*
+ * The kubeconfig's server is down (the node whose API server restarts
+ * when a resume starts), so the Node objects cannot be read to learn the
+ * other API servers: ctx_open_kube() reads them through the inventory's
+ * addresses on --api-port.
+ */
+static void
+test_failover_inventory_endpoints(void)
+{
+	const char *port = strrchr(sim.front_url, ':') + 1;
+	char *url = xasprintf("https://127.0.0.1:%d", bgproc_free_port());
+	char *user = xasprintf("    client-certificate: %s/admin.crt\n"
+			       "    client-key: %s/admin.key\n",
+	    sim.dir, sim.dir);
+	char *kc = xasprintf("%s/down", sim.dir);
+	char *inv = xasprintf("%s/inventory.ini", sim.dir);
+	const char *text = "[kube_control_plane]\n"
+			   "cp1 ansible_host=127.0.0.1\n";
+	json_object *o = NULL;
+	int64_t seq = ksf_seq(&sim);
+	struct ctx_opts co;
+	struct ctx c;
+
+	ksf_kubeconfig(&sim, "down", url, user);
+	CU_ASSERT_EQUAL_FATAL(file_write_atomic(inv, text, strlen(text), 0600),
+	    CR_OK);
+	ctx_opts_init(&co);
+	co.inventory = inv;
+	co.kc.kubeconfig = kc;
+	co.api_port = (unsigned)strtoul(port, NULL, 10);
+	ctx_init(&c, "test", &co);
+	CU_ASSERT_EQUAL_FATAL(ctx_load_inventory(&c), CR_OK);
+	CU_ASSERT_EQUAL(ctx_open_kube(&c, true, soon()), CR_OK);
+	CU_ASSERT(ksf_count(&sim, seq, "GET", "/api/v1/nodes", "fe2") >= 1);
+	seq = ksf_seq(&sim);
+	CU_ASSERT_EQUAL(kube_get(c.kube, "/api/v1/nodes", soon(), &o), CR_OK);
+	CU_ASSERT_STRING_EQUAL(kube_current_endpoint(c.kube), "cp1");
+	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "GET", "/api/v1/nodes", "fe2"), 1);
+	json_object_put(o);
+	ctx_clear(&c);
+	free(inv);
+	free(kc);
+	free(user);
+	free(url);
+}
+
 /* --- Credentials that change: tokens, tokenFile, exec plugins --------- */
 
 static int
@@ -1525,6 +1606,8 @@ static CU_TestInfo failover_tests[] = {
 	{ "post_not_repeated", test_failover_post_not_repeated },
 	{ "post_never_sent", test_failover_post_never_sent },
 	{ "avoid_and_readyz", test_failover_avoid_and_readyz },
+	{ "copied_client", test_failover_copied_client },
+	{ "inventory_endpoints", test_failover_inventory_endpoints },
 	CU_TEST_INFO_NULL,
 };
 
