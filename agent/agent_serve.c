@@ -314,7 +314,10 @@ usage(FILE *fp)
 	    "                         session at a time backs up, snapshots, "
 	    "renews,\n"
 	    "                         restarts or rolls back (an flock on the "
-	    "backup root)\n"
+	    "backup root);\n"
+	    "                         a request whose certroll goes away "
+	    "while it waits\n"
+	    "                         is dropped\n"
 	    "  -h, --help             this text\n",
 	    AGENT_BACKUP_DIR, AGENT_KUBELET_DIR);
 }
@@ -338,6 +341,7 @@ agent_cmd_serve(int argc, char **argv)
 	s.backup_root = AGENT_BACKUP_DIR;
 	s.kubelet_dir = AGENT_KUBELET_DIR;
 	s.lock_wait_ms = 5LL * 60 * 1000;
+	s.peer_fd = STDIN_FILENO;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'b')

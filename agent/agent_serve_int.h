@@ -20,6 +20,7 @@ struct serve {
 	const char *backup_root;
 	const char *kubelet_dir;
 	int64_t lock_wait_ms;        /* for another session's changes */
+	int peer_fd;                 /* the orchestrator's end: our input */
 	struct strv kdirs;           /* kubernetes dirs named this session */
 	const struct proto_hdr *req; /* the request being served */
 };

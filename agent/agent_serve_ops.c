@@ -4,6 +4,7 @@
  * subcommands also use, and encodes the reply.
  */
 #include <sys/file.h>
+#include <sys/poll.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -634,10 +635,25 @@ changes_node(uint16_t type)
 }
 
 /*
+ * True when the orchestrator has gone (certroll killed, its connection
+ * lost): the other end of our input is closed.
+ */
+static bool
+peer_gone(const struct serve *s)
+{
+	struct pollfd p = { .fd = s->peer_fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+/*
  * Takes the node's change lock, an flock on the backup root, waiting up to
  * lock_wait_ms for another session to finish (an agent whose certroll was
- * killed finishes the request it was serving). Returns the descriptor that
- * holds it, or -1 with why.
+ * killed finishes the request it was serving). A request whose certroll
+ * went away while it waited is not started: its resumed run sends its own,
+ * and a late one would restart a node under that run's health gates.
+ * Returns the descriptor that holds it, or -1 with why.
  */
 static int
 change_lock(const struct serve *s, char *why, size_t len)
@@ -672,7 +688,16 @@ change_lock(const struct serve *s, char *why, size_t len)
 				 "node (lock on '%s')",
 			    s->backup_root);
 		waited = true;
+		if (peer_gone(s))
+			break;
 		clock_sleep_ms(100);
+	}
+	if (waited && peer_gone(s)) {
+		snprintf(why, len,
+		    "certroll went away while this request waited for "
+		    "another session's changes; not started");
+		close(fd);
+		return -1;
 	}
 	return fd;
 }

@@ -705,6 +705,10 @@ hold_lock(const char *dir, int ms)
 
 	CU_ASSERT_FATAL(pipe(ready) == 0);
 	if ((pid = fork()) == 0) {
+		/* Not the test's end of an agent's input: it is the peer. */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != ready[1])
+				close(fd);
 		fd = open(dir, O_RDONLY | O_DIRECTORY);
 		if (fd == -1 || flock(fd, LOCK_EX) == -1 ||
 		    write(ready[1], "x", 1) != 1)
@@ -758,6 +762,54 @@ test_serve_changes_take_turns(void)
 	CU_ASSERT_EQUAL(agent_stop(&a), 0);
 }
 
+/*
+ * A changing request still waiting for the lock when its certroll goes
+ * away is dropped, not run once the lock is free. Found by
+ * faults.sigkill_every_phase: each killed run left a RESTART queued on
+ * cp1, and they ran one after the other under the resumed run's health
+ * gates, restarting etcd while the next node's quorum check looked.
+ */
+static void
+test_serve_queued_change_dropped(void)
+{
+	struct proto_hello peer;
+	struct proto_backup_req br;
+	struct buf frame = BUF_INIT;
+	json_object *body;
+	struct agent a;
+	char *before, *after;
+	pid_t holder;
+	int status;
+
+	agent_start_waiting(&a, "30s");
+	hello(&a, &peer);
+	proto_hello_clear(&peer);
+	before = tree_state(a.t.dir);
+	holder = hold_lock(a.backups, 1500);
+	br.kubernetes_dir = a.t.kdir;
+	br.backup_dir = a.backups;
+	br.keep = 5;
+	body = proto_backup_req_encode(&br);
+	CU_ASSERT_EQUAL_FATAL(
+	    proto_frame_encode(PROTO_BACKUP_REQ, 1000, body, &frame), CR_OK);
+	json_object_put(body);
+	CU_ASSERT_EQUAL_FATAL(write(a.to, frame.data, frame.len),
+	    (ssize_t)frame.len);
+	buf_clear(&frame);
+	clock_sleep_ms(300); /* it waits for the lock now */
+	close(a.to);         /* certroll is gone */
+	CU_ASSERT_EQUAL(waitpid(holder, &status, 0), holder);
+	CU_ASSERT_EQUAL(waitpid(a.pid, &status, 0), a.pid);
+	after = tree_state(a.t.dir);
+	CU_ASSERT_STRING_EQUAL(before, after);
+	free(before);
+	free(after);
+	proto_conn_free(a.conn);
+	close(a.from);
+	free(a.backups);
+	ct_tree_free(&a.t);
+}
+
 static CU_TestInfo serve_tests[] = {
 	{ "handshake_and_order", test_serve_handshake_and_order },
 	{ "inspect_and_confinement", test_serve_inspect_and_confinement },
@@ -767,6 +819,7 @@ static CU_TestInfo serve_tests[] = {
 	{ "no_restart_after_failed_verify",
 	    test_serve_no_restart_after_failed_verify },
 	{ "changes_take_turns", test_serve_changes_take_turns },
+	{ "queued_change_dropped", test_serve_queued_change_dropped },
 	CU_TEST_INFO_NULL,
 };
 
