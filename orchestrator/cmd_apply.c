@@ -282,6 +282,7 @@ run(int argc, char **argv, const char *cmd)
 	if ((rc = parse(argc, argv, &a)) != CLI_EXIT_OK)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	ctx_init(&c, cmd, &co);
+	c.keep_unselected = true;
 	if (strcmp(cmd, "resume") == 0)
 		rc = rollout_resume(&c, &ro, journal);
 	else if (ctx_load_inventory(&c) != CR_OK)

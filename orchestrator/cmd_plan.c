@@ -119,6 +119,7 @@ cmd_plan(int argc, char **argv)
 	if ((rc = parse(argc, argv, &m)) != CLI_EXIT_OK)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	ctx_init(&c, "plan", &m.ctx);
+	c.keep_unselected = true;
 	if (ctx_load_inventory(&c) != CR_OK) {
 		ctx_clear(&c);
 		return CLI_EXIT_USAGE;

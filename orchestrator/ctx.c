@@ -106,9 +106,31 @@ ctx_init(struct ctx *c, const char *cmd, const struct ctx_opts *o)
 					      journal_default_dir();
 }
 
+/* Marks the nodes --only names, from a second copy it selects in. */
+static enum cr_err
+mark_selected(struct ctx *c, struct inv_diag *diag)
+{
+	struct inv *sel = NULL;
+	enum cr_err err;
+	size_t i;
+
+	if ((err = inv_load(c->o.inventory, c->o.inv_format, &sel, diag)) !=
+		CR_OK ||
+	    (err = inv_select(sel, c->o.only, diag)) != CR_OK) {
+		inv_free(sel);
+		return err;
+	}
+	for (i = 0; i < c->nnodes; i++)
+		c->nodes[i].selected = inv_node_find(sel,
+					   c->nodes[i].inv->name) != NULL;
+	inv_free(sel);
+	return CR_OK;
+}
+
 enum cr_err
 ctx_load_inventory(struct ctx *c)
 {
+	bool marks = c->o.only != NULL && c->keep_unselected;
 	struct inv_diag diag;
 	enum cr_err err;
 	size_t i;
@@ -119,15 +141,21 @@ ctx_load_inventory(struct ctx *c)
 	}
 	if ((err = inv_load(c->o.inventory, c->o.inv_format, &c->inv, &diag)) !=
 		CR_OK ||
-	    (c->o.only != NULL &&
+	    (c->o.only != NULL && !marks &&
 		(err = inv_select(c->inv, c->o.only, &diag)) != CR_OK)) {
 		inv_diag_print(&diag, stderr);
 		return err;
 	}
 	c->nnodes = inv_count(c->inv);
 	c->nodes = xcalloc(c->nnodes, sizeof(*c->nodes));
-	for (i = 0; i < c->nnodes; i++)
+	for (i = 0; i < c->nnodes; i++) {
 		c->nodes[i].inv = inv_node_at(c->inv, i);
+		c->nodes[i].selected = true;
+	}
+	if (marks && (err = mark_selected(c, &diag)) != CR_OK) {
+		inv_diag_print(&diag, stderr);
+		return err;
+	}
 	return CR_OK;
 }
 

@@ -66,7 +66,9 @@ enum {
 	"plane\n"                                                              \
 	"      --inventory-format F    auto (default), ini or yaml\n"          \
 	"      --only NODES            only these inventory hosts (comma "     \
-	"separated)\n"                                                         \
+	"separated;\n"                                                         \
+	"                              plan and apply still check the "        \
+	"others' etcd)\n"                                                      \
 	"      --kubeconfig FILE       default $KUBECONFIG, else "             \
 	"~/.kube/config\n"                                                     \
 	"      --context NAME          kubeconfig context\n"                   \
@@ -106,6 +108,7 @@ struct ctx_node {
 	struct ssh_session *ssh;
 	struct remote *agent;
 	enum cr_err err; /* why the last connection attempt failed */
+	bool selected;   /* named by --only (all when there is none) */
 };
 
 struct ctx {
@@ -118,6 +121,12 @@ struct ctx {
 	struct kube *kube;
 	char *state_dir;
 	char *cluster;
+	/*
+	 * --only marks the nodes to change and keeps the others, whose etcd
+	 * members the rollout checks (plan, apply, resume); without it,
+	 * --only drops them.
+	 */
+	bool keep_unselected;
 };
 
 void ctx_opts_init(struct ctx_opts *o);
@@ -132,7 +141,8 @@ int ctx_opts_parse(struct ctx_opts *o, const char *cmd, int c, const char *arg);
 void ctx_init(struct ctx *c, const char *cmd, const struct ctx_opts *o);
 
 /*
- * Loads the inventory (-i is required) and applies --only. Prints the
+ * Loads the inventory (-i is required) and applies --only (see
+ * keep_unselected). Prints the
  * diagnostic (FILE:LINE:COL and a hint) on failure and returns
  * CR_ERR_INVENTORY, CR_ERR_SYS or CR_ERR_CONFIG (no -i).
  */

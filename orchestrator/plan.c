@@ -459,6 +459,18 @@ etcd_check(struct plan *p, const struct plan_opts *o)
 	buf_clear(&bad);
 }
 
+/*
+ * Whether the rollout may change pn: reached, and named by --only (or no
+ * --only). The gates about what a renewal needs (clock, CA, space,
+ * leftovers) look at these nodes only; etcd's and the nodes' health look
+ * at every node.
+ */
+static bool
+changes(const struct plan_node *pn)
+{
+	return pn->reached && pn->selected;
+}
+
 static void
 clock_check(struct plan *p, const struct plan_opts *o)
 {
@@ -467,7 +479,7 @@ clock_check(struct plan *p, const struct plan_opts *o)
 	size_t i;
 
 	for (i = 0; i < p->nnodes; i++) {
-		if (!p->nodes[i].reached)
+		if (!changes(&p->nodes[i]))
 			continue;
 		s = p->nodes[i].skew_ms < 0 ? -p->nodes[i].skew_ms :
 					      p->nodes[i].skew_ms;
@@ -507,7 +519,7 @@ ca_check(struct plan *p)
 		const struct cert_list *cas =
 		    &p->nodes[i].inspect.certificate_authorities;
 
-		for (k = 0; p->nodes[i].reached && k < cas->n; k++) {
+		for (k = 0; changes(&p->nodes[i]) && k < cas->n; k++) {
 			ca = &cas->v[k];
 			if (ca->missing || ca->not_after >= until)
 				continue;
@@ -540,7 +552,7 @@ space_check(struct plan *p, const struct plan_opts *o)
 	for (i = 0; i < p->nnodes; i++) {
 		const struct proto_facts *f = &p->nodes[i].inspect.facts;
 
-		if (!p->nodes[i].reached ||
+		if (!changes(&p->nodes[i]) ||
 		    f->backup_free_bytes >= o->min_free_bytes)
 			continue;
 		snprintf(item, sizeof(item), "%s (%" PRId64 " MiB free in %s)",
@@ -568,7 +580,7 @@ leftovers_check(struct plan *p, const struct plan_opts *o)
 	for (i = 0; i < p->nnodes; i++) {
 		const struct strv *l = &p->nodes[i].inspect.facts.leftovers;
 
-		for (k = 0; p->nodes[i].reached && k < l->n; k++) {
+		for (k = 0; changes(&p->nodes[i]) && k < l->n; k++) {
 			char item[600];
 
 			snprintf(item, sizeof(item), "%s: %s",
@@ -651,7 +663,7 @@ renew_sets(struct plan *p)
 	for (i = 0; i < p->nnodes; i++) {
 		const struct cert_list *l = &p->nodes[i].inspect.certificates;
 
-		for (k = 0; p->nodes[i].reached && k < l->n; k++) {
+		for (k = 0; changes(&p->nodes[i]) && k < l->n; k++) {
 			if (!renewable(&l->v[k]))
 				continue;
 			if (p->renew_before_s == 0 ||
@@ -895,8 +907,10 @@ plan_build(struct ctx *c, const struct plan_opts *o, struct plan *p)
 	p->renew_before_s = o->renew_before_s;
 	p->nnodes = c->nnodes;
 	p->nodes = xcalloc(p->nnodes > 0 ? p->nnodes : 1, sizeof(*p->nodes));
-	for (i = 0; i < p->nnodes; i++)
+	for (i = 0; i < p->nnodes; i++) {
 		p->nodes[i].inv = c->nodes[i].inv;
+		p->nodes[i].selected = c->nodes[i].selected;
+	}
 	api_checks(c, p, deadline);
 	if (c->kube != NULL && p->nchecks > 0 && p->checks[0].ok) {
 		lock_check(c, p, o, deadline);
@@ -914,7 +928,7 @@ plan_build(struct ctx *c, const struct plan_opts *o, struct plan *p)
 	if (c->kube != NULL && p->checks[0].ok)
 		drain_previews(c, p, o);
 	for (i = 0; i < p->nnodes; i++)
-		if (p->nodes[i].reached)
+		if (changes(&p->nodes[i]))
 			node_warnings(p, &p->nodes[i], o);
 	super_admin_warning(p);
 	kubeconfig_warning(c, p, o);
@@ -1016,6 +1030,7 @@ node_json(const struct plan *p, const struct plan_node *pn, size_t order)
 	jv_add_str(o, "node_name", pn->inv->node_name);
 	jv_add_str(o, "address", pn->inv->address);
 	jv_add_int(o, "order", (int64_t)order);
+	jv_add_bool(o, "selected", pn->selected);
 	jv_add_bool(o, "reached", pn->reached);
 	jv_add_bool(o, "ready", pn->ready);
 	jv_add_bool(o, "unschedulable", pn->unschedulable);
@@ -1148,7 +1163,11 @@ print_node(const struct plan *p, const struct plan_node *pn, size_t order,
 	    "RESIDUAL", "AFTER RENEWAL");
 	for (k = 0; k < pn->inspect.certificates.n; k++)
 		print_cert(p, pn, &pn->inspect.certificates.v[k], fp);
-	if (pn->renew.n == 0)
+	if (!pn->selected)
+		fprintf(fp,
+		    "     not in --only: nothing renewed; its etcd "
+		    "member still counts for quorum\n");
+	else if (pn->renew.n == 0)
 		fprintf(fp, "     nothing to renew: the node is skipped\n");
 	else
 		print_drain(pn, fp);

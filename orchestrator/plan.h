@@ -60,6 +60,7 @@ struct plan_node {
 	char *etcd_message; /* why its etcd member is unhealthy, or NULL */
 	char *internal_ip;  /* the Node's InternalIP, or NULL */
 	int64_t skew_ms;    /* node clock minus ours */
+	bool selected;      /* to renew: named by --only, or no --only */
 	bool reached;       /* agent answered INSPECT */
 	bool etcd_healthy;  /* local member answers, gateway included */
 	bool in_cluster;    /* a control-plane Node of that name exists */
