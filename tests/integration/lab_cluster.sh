@@ -13,12 +13,6 @@ if [ "$n" -lt 2 ]; then
 	echo "skip: draining a node needs another node to move its pods to"
 	exit 77
 fi
-kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
 READY='{range .items[*]}{.metadata.name} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status} {.metadata.ownerReferences[0].kind}{"\n"}{end}'
 
 ready_nodes=$(kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)

@@ -31,11 +31,6 @@ for m in json.load(sys.stdin)["members"]:
     if str(m["ID"]) == want:
         print(m["name"])' "$leader"
 }
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
 ip_of() { echo "10.200.0.$((${1#cp} + 10))"; }
 
 before=$(leader_name)

@@ -8,17 +8,11 @@ set -euo pipefail
 bin=${CR_BIN_DIR:?}
 out=$dir/plan-blocked
 mkdir -p "$out"
-kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
 # Its own, empty state directory: the plan's previous-run gate must not
 # see the journals of the user's runs (a killed benchmark's once made this
 # plan say "blocked by: previous-run").
 rm -rf "$out/state"
 plan() { "$lab" exec -- "$bin/certroll" plan -i "$dir/inventory.ini" --state-dir "$out/state" "$@"; }
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
 restore() { kc -n kube-system patch pdb coredns --type merge -p '{"spec":{"minAvailable":1}}' >/dev/null; }
 
 pods() { kc get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort; }

@@ -18,11 +18,6 @@ holder=$(cut -d' ' -f1 "$dir/holder" 2>/dev/null || echo "$PPID")
 out=/tmp/certroll-recover-out
 rm -rf "$out"
 mkdir -p "$out"
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
 restore() {
 	"$lab" up --force --holder "$holder" >"$out/lab-up-healthy.txt" 2>&1 ||
 		{ echo "FAIL: could not bring the healthy lab back"; tail -n 20 "$out/lab-up-healthy.txt"; }
@@ -107,7 +102,6 @@ for c in doc["certificates"]:
     assert end.timestamp() >= limit, (c["name"], c["not_after"])
 PY
 done
-kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
 ready=$(kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
 [ "$ready" = "$(echo $nodes | wc -w)" ] || bad "$ready nodes Ready through the API after recover"
 certroll status >"$out/status.txt" 2>&1 || bad "certroll status failed after recover"
