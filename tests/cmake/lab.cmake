@@ -63,6 +63,9 @@ cr_lab_test(etcd_hand_off 180
 # A PodDisruptionBudget that allows no disruption: plan names it, exits 1.
 cr_lab_test(plan_blocked 240
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_plan_blocked.sh)
+# apply --plan FILE refuses a plan the cluster no longer matches.
+cr_lab_test(plan_file 240
+  ${PROJECT_SOURCE_DIR}/tests/integration/lab_plan_file.sh)
 # A second apply refused by the lock; an operator's cordon kept.
 cr_lab_test(apply_guards 420
   ${PROJECT_SOURCE_DIR}/tests/integration/lab_apply_guards.sh)

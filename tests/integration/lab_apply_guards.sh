@@ -1,6 +1,9 @@
 #!/bin/bash
-# Three promises of `certroll apply` on the lab, in one rollout run at a
-# terminal (a pseudo-terminal), as an operator runs it:
+# Four promises of `certroll apply` on the lab, in one rollout of cp1 and
+# cp2 (--only) run at a terminal (a pseudo-terminal), as an operator runs
+# it:
+# - cp3, not in --only, is not touched (its certificates keep their
+#   serials, it is not cordoned, status does not list it);
 # - a node the operator cordoned beforehand is renewed but left cordoned
 #   (certroll uncordons only what it cordoned), the others end schedulable;
 # - while that rollout holds the lock, a second `certroll apply` from the
@@ -15,12 +18,6 @@ set -euo pipefail
 out=$dir/guards
 rm -rf "$out"
 mkdir -p "$out"
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
-kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
 certroll() { "$lab" exec -- certroll "$@"; }
 unsched() { kc get node "$1" -o jsonpath='{.spec.unschedulable}'; }
 serial() { openssl x509 -in "$dir/nodes/$1/kubernetes/pki/apiserver.crt" -noout -serial; }
@@ -34,6 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cp1_before=$(serial cp1)
+cp3_before=$(serial cp3)
 # The operator's kubeconfig: a copy of cp1's admin.conf, as kubeadm's docs
 # suggest; its certificate expires with the node's.
 cp "$dir/nodes/cp1/kubernetes/admin.conf" "$out/kubeconfig"
@@ -46,7 +44,7 @@ field() {
 
 python3 "$(dirname "$0")/pty_answer.py" "$out/first.txt" \
 	"one node at a time? [y/N]" y "(the old file is kept)? [y/N]" y -- \
-	"$lab" exec -- certroll apply -i "$dir/inventory.ini" \
+	"$lab" exec -- certroll apply -i "$dir/inventory.ini" --only cp1,cp2 \
 	--kubeconfig "$out/kubeconfig" --state-dir "$out/first" &
 first=$!
 # The first run holds the lock once the Lease names a holder.
@@ -74,6 +72,7 @@ wait "$first" || rc=$?
 first=
 [ "$rc" = 0 ] || { tail -n 30 "$out/first.txt"; bad "the first apply exited $rc"; }
 [ "$(serial cp1)" != "$cp1_before" ] || bad "cp1 was not renewed"
+[ "$(serial cp3)" = "$cp3_before" ] || bad "cp3, not in --only, was renewed"
 [ "$(unsched cp2)" = true ] || bad "cp2, cordoned by the operator, was uncordoned"
 for n in cp1 cp3; do
 	[ -z "$(unsched "$n")" ] || bad "$n was left cordoned"
@@ -82,6 +81,7 @@ certroll status --state-dir "$out/first" --kubeconfig "$out/kubeconfig" \
 	>"$out/status.txt" 2>&1 || bad "certroll status failed"
 grep -q "^cp2  *done  *operator " "$out/status.txt" ||
 	bad "status: cp2 is not done and cordoned by the operator: $(cat "$out/status.txt")"
+! grep -q "^cp3 " "$out/status.txt" || bad "status lists cp3, which was not in --only"
 [ -z "$(lease)" ] || bad "the lock is still held by $(lease) after the run"
 
 # The kubeconfig offer, answered "y".

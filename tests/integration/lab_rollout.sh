@@ -1,7 +1,8 @@
 #!/bin/bash
 # certroll end to end on the lab, as an operator runs it from the
-# workstation: `certroll plan` must say apply would proceed, `certroll
-# apply --yes` must renew every node while etcd keeps quorum (a monitor
+# workstation: `certroll plan --out` must say apply would proceed, `certroll
+# apply --yes --plan` (that saved plan) must renew every node while etcd
+# keeps quorum (a monitor
 # writes through whichever member answers, every 100 ms: no write may
 # fail), and afterwards every node must serve new certificates on the API
 # server's and etcd's ports (serials from TLS handshakes, equal to the
@@ -14,11 +15,6 @@ out=$dir/rollout
 mkdir -p "$out"
 nodes=$(cat "$dir/nodes.list")
 P=$dir/nodes/cp1/kubernetes/pki/etcd
-fail=0
-bad() {
-	echo "FAIL: $*"
-	fail=1
-}
 
 # serial HOST:PORT: the serial the endpoint serves.
 served() {
@@ -45,7 +41,7 @@ before=$(snapshot)
 certroll() {
 	"$lab" exec -- certroll "$@" --state-dir "$out/state"
 }
-if ! certroll plan -i "$dir/inventory.ini" >"$out/plan.txt" 2>&1; then
+if ! certroll plan -i "$dir/inventory.ini" --out "$out/plan.json" >"$out/plan.txt" 2>&1; then
 	cat "$out/plan.txt"
 	bad "certroll plan says apply would not proceed"
 fi
@@ -61,8 +57,8 @@ trap 'kill $mon 2>/dev/null || true; wait $mon 2>/dev/null || true' EXIT
 kubeconfig_sum=$(sha256sum <"$dir/kubeconfig")
 t0=$(date +%s)
 fetched="$out/fetched"
-if ! certroll apply -i "$dir/inventory.ini" --yes --fetch-backups "$fetched" \
-	--report "$out/report.json" >"$out/apply.txt" 2>&1; then
+if ! certroll apply -i "$dir/inventory.ini" --yes --plan "$out/plan.json" \
+	--fetch-backups "$fetched" --report "$out/report.json" >"$out/apply.txt" 2>&1; then
 	tail -n 40 "$out/apply.txt"
 	bad "certroll apply failed"
 fi
@@ -80,7 +76,6 @@ while read -r n port served_now disk_now; do
 	[ "$served_now" != "$old" ] || bad "$n:$port still serves the old certificate $old"
 done <<<"$after"
 
-kc() { "$lab" exec -- kubectl --cache-dir "$dir/kubectl-cache" "$@"; }
 nodes_json=$(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.unschedulable}{"\n"}{end}')
 for n in $nodes; do
 	echo "$nodes_json" | grep -qx "$n True " || bad "node $n is not Ready and schedulable: $(echo "$nodes_json" | grep "^$n ")"

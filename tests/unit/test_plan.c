@@ -1,12 +1,16 @@
 /*
- * The plan's duration estimate, plan_estimate_node(): against what the lab
- * measured, and against its own promises (what each input adds).
+ * The plan: its duration estimate, plan_estimate_node(), against what the
+ * lab measured and against its own promises (what each input adds); and
+ * plan_compare(), which makes 'apply --plan FILE' refuse a cluster that
+ * changed since the plan was saved.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cu_run.h"
+#include "jv.h"
 #include "plan.h"
+#include "xmalloc.h"
 
 /* The lab's kubelet polls its manifests every second; kubeadm's, 20 s. */
 #define LAB_FCF_S     1
@@ -146,12 +150,144 @@ test_plan_drain_and_snapshot(void)
 	CU_ASSERT(d.max_s > evicting.max_s);
 }
 
+/* --- apply --plan FILE: the saved plan against the cluster now ------- */
+
+static struct inv_node invs[2];
+
+/* Two nodes, cp1 and cp2, each renewing apiserver and admin.conf. */
+static void
+two_nodes(struct plan *p)
+{
+	static const char *const certs[] = { "apiserver", "admin.conf" };
+	struct cert_info *ci;
+	size_t i, k;
+
+	memset(p, 0, sizeof(*p));
+	p->now = 1795000000;
+	p->nnodes = 2;
+	p->nodes = xcalloc(2, sizeof(*p->nodes));
+	for (i = 0; i < 2; i++) {
+		invs[i].name = invs[i].node_name = i == 0 ? "cp1" : "cp2";
+		invs[i].address = i == 0 ? "10.0.0.11" : "10.0.0.12";
+		p->nodes[i].inv = &invs[i];
+		p->nodes[i].drain_known = true;
+		for (k = 0; k < 2; k++) {
+			ci = cert_list_add(&p->nodes[i].inspect.certificates);
+			ci->name = xstrdup(certs[k]);
+			ci->serial = xasprintf("%02zX%02zX", i, k);
+			ci->not_after = p->now + 20 * 86400;
+			strv_push(&p->nodes[i].renew, certs[k]);
+		}
+	}
+}
+
+/* The plan as 'plan --out' saves it and 'apply --plan' reads it back. */
+static json_object *
+saved(const struct plan *p)
+{
+	json_object *o = plan_to_json(p), *back = NULL;
+	const char *text = jv_to_pretty(o);
+
+	CU_ASSERT_EQUAL_FATAL(jv_parse(text, strlen(text), &back, NULL, 0),
+	    CR_OK);
+	json_object_put(o);
+	return back;
+}
+
+/* A blocker of kind on node pn now. */
+static void
+block(struct plan_node *pn, const char *kind)
+{
+	pn->drain.blockers = xreallocarray(pn->drain.blockers,
+	    pn->drain.nblockers + 1, sizeof(*pn->drain.blockers));
+	pn->drain.blockers[pn->drain.nblockers].kind = xstrdup(kind);
+	pn->drain.blockers[pn->drain.nblockers].pod = xstrdup("default/web-1");
+	pn->drain.blockers[pn->drain.nblockers].message = xstrdup("held");
+	pn->drain.nblockers++;
+}
+
+/* compare(saved, now, want): plan_compare()'s verdict, why containing want. */
+static void
+compare(json_object *plan, const struct plan *now, const char *want)
+{
+	char why[256] = "";
+	enum cr_err err = plan_compare(plan, now, why, sizeof(why));
+
+	if (want == NULL) {
+		CU_ASSERT_EQUAL(err, CR_OK);
+		return;
+	}
+	CU_ASSERT_EQUAL(err, CR_ERR_STATE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, want));
+	if (strstr(why, want) == NULL)
+		fprintf(stderr, "\nwant '%s', got '%s'\n", want, why);
+}
+
+static void
+test_plan_file_unchanged(void)
+{
+	struct plan p;
+	json_object *o;
+
+	two_nodes(&p);
+	o = saved(&p);
+	compare(o, &p, NULL);
+	/* A PDB that only delays the drain was not a blocker either. */
+	block(&p.nodes[1], "pdb-wait");
+	compare(o, &p, NULL);
+	json_object_put(o);
+	plan_clear(&p);
+}
+
+static void
+test_plan_file_changed(void)
+{
+	struct plan p;
+	struct plan_node tmp;
+	json_object *o;
+	char *serial;
+
+	two_nodes(&p);
+	o = saved(&p);
+	/* Someone renewed cp2's API server certificate since. */
+	serial = p.nodes[1].inspect.certificates.v[0].serial;
+	serial[0] = 'F';
+	compare(o, &p, "cp2: apiserver is not the certificate the plan saw");
+	serial[0] = '0';
+	compare(o, &p, NULL);
+	/* Fewer certificates to renew (another --renew-before). */
+	p.nodes[0].renew.n = 1;
+	compare(o, &p, "cp1: the certificates to renew changed");
+	p.nodes[0].renew.n = 2;
+	/* The nodes in another order, and one node fewer (--only). */
+	tmp = p.nodes[0];
+	p.nodes[0] = p.nodes[1];
+	p.nodes[1] = tmp;
+	compare(o, &p, "node 1 is cp2 now, not cp1");
+	p.nodes[1] = p.nodes[0];
+	p.nodes[0] = tmp;
+	p.nnodes = 1;
+	compare(o, &p, "the plan has 2 nodes, the inventory 1");
+	p.nnodes = 2;
+	/* A drain blocked now that was not when the plan was made. */
+	block(&p.nodes[0], "pdb");
+	compare(o, &p, "cp1: its drain is blocked now");
+	json_object_put(o);
+	/* Not a saved plan at all. */
+	o = json_object_new_object();
+	compare(o, &p, "the plan has 0 nodes");
+	json_object_put(o);
+	plan_clear(&p);
+}
+
 static CU_TestInfo plan_tests[] = {
 	{ "nothing_to_renew", test_plan_nothing_to_renew },
 	{ "lab_as_measured", test_plan_lab_as_measured },
 	{ "file_check_frequency", test_plan_file_check_frequency },
 	{ "grace_period", test_plan_grace_period },
 	{ "drain_and_snapshot", test_plan_drain_and_snapshot },
+	{ "file_unchanged", test_plan_file_unchanged },
+	{ "file_changed", test_plan_file_changed },
 	CU_TEST_INFO_NULL,
 };
 
