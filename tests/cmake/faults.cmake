@@ -15,8 +15,8 @@ function(cr_faults_case name timeout)
     DEPENDS lab.down ENVIRONMENT "${CR_FAULTS_ENV}")
 endfunction()
 
-# certroll SIGKILLed in each of the 13 phases of one rollout, resumed
-# each time; the last resume completes the run.
+# certroll SIGKILLed as the journal shows each of the 13 phases of one
+# rollout, resumed each time; the last resume completes the run.
 cr_faults_case(sigkill_every_phase 900)
 # cp2's API server cannot start on its renewed certificate: rolled back,
 # uncordoned, the run stops with exit 1 and status says so.
