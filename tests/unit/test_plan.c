@@ -4,6 +4,7 @@
  * plan_compare(), which makes 'apply --plan FILE' refuse a cluster that
  * changed since the plan was saved.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,7 +81,7 @@ test_plan_lab_as_measured(void)
 	printf("\n  lab: typical %lld s, at most %lld s, measured 34 s\n",
 	    (long long)typical, (long long)most);
 	CU_ASSERT(next.typical_s >= 11);
-	CU_ASSERT(first.typical_s <= 2 * 11);
+	CU_ASSERT(first.typical_s <= INT64_C(2) * 11);
 	CU_ASSERT(typical >= 34 && typical <= 34 * 3 / 2);
 	CU_ASSERT(most >= typical);
 }
@@ -100,8 +101,8 @@ test_plan_file_check_frequency(void)
 	a = estimate(&s, false, -1);
 	s.fcf_s = KUBEADM_FCF_S;
 	b = estimate(&s, false, -1);
-	CU_ASSERT_EQUAL(b.typical_s - a.typical_s, 4 * 19);
-	CU_ASSERT_EQUAL(b.max_s - a.max_s, 4 * 2 * 19);
+	CU_ASSERT_EQUAL(b.typical_s - a.typical_s, INT64_C(4) * 19);
+	CU_ASSERT_EQUAL(b.max_s - a.max_s, INT64_C(4) * 2 * 19);
 	s.external_etcd = true;
 	a = estimate(&s, false, -1);
 	CU_ASSERT_EQUAL(b.typical_s - a.typical_s, KUBEADM_FCF_S + 1);
@@ -175,7 +176,7 @@ two_nodes(struct plan *p)
 			ci = cert_list_add(&p->nodes[i].inspect.certificates);
 			ci->name = xstrdup(certs[k]);
 			ci->serial = xasprintf("%02zX%02zX", i, k);
-			ci->not_after = p->now + 20 * 86400;
+			ci->not_after = p->now + (time_t)20 * 86400;
 			strv_push(&p->nodes[i].renew, certs[k]);
 		}
 	}
