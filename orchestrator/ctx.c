@@ -353,7 +353,7 @@ ctx_agent_live(struct ctx *c, size_t i, int64_t deadline)
 	if (ctx_connect(c, i, deadline) != CR_OK)
 		return NULL;
 	conn = ctx_agent(c, i);
-	if (conn != NULL && proto_conn_broken(conn)) {
+	if (conn != NULL && !proto_conn_probe(conn)) {
 		log_warnx("node %s: the agent connection broke (%s); "
 			  "reconnecting",
 		    c->nodes[i].inv->name, proto_conn_errmsg(conn));

@@ -183,9 +183,9 @@ void ctx_disconnect(struct ctx *c, size_t i);
 
 /*
  * Node i's agent connection ready for a request: connected if it was not,
- * and opened again if it broke (the agent or its SSH session died; an
- * idle connection learns that only from the request it fails). NULL when
- * the node cannot be reached before deadline. Borrowed.
+ * and opened again if it broke, or if the agent or its SSH session died
+ * while the connection was idle (proto_conn_probe()). NULL when the node
+ * cannot be reached before deadline. Borrowed.
  */
 struct proto_conn *ctx_agent_live(struct ctx *c, size_t i, int64_t deadline);
 

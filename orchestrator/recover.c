@@ -38,6 +38,7 @@
 #include "xmalloc.h"
 
 #define CALL_MS        (10LL * 60 * 1000)
+#define CONNECT_MS     (60LL * 1000)
 #define HEALTH_POLL_MS 3000
 
 struct rec_node {
@@ -117,6 +118,22 @@ fail(struct rec *r, size_t i, enum cr_err err, const char *what)
 
 /* --- The phases, each run on every node in parallel ------------------ */
 
+/*
+ * Node i's agent for the next request, reopened if its session broke since
+ * the last one (the agent or sshd restarted, a lost connection). NULL when
+ * the node cannot be reached; the node then fails with what.
+ */
+static struct proto_conn *
+agent(struct rec *r, size_t i, const char *what)
+{
+	struct proto_conn *conn = ctx_agent_live(r->c, i,
+	    clock_deadline_ms(CONNECT_MS));
+
+	if (conn == NULL)
+		fail(r, i, CR_ERR_SSH, what);
+	return conn;
+}
+
 static enum cr_err
 do_inspect(void *arg, size_t i)
 {
@@ -145,11 +162,15 @@ do_backup(void *arg, size_t i)
 	struct proto_backup_rep rep;
 	enum cr_err err;
 
+	struct proto_conn *conn;
+
+	if ((conn = agent(r, i, "backup")) == NULL)
+		return CR_ERR_SSH;
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
 	req.backup_dir = backup_root;
 	req.keep = r->o->keep;
-	err = agentc_backup(ctx_agent(r->c, i), rn->n.name, &req,
-	    clock_deadline_ms(CALL_MS), &rep);
+	err = agentc_backup(conn, rn->n.name, &req, clock_deadline_ms(CALL_MS),
+	    &rep);
 	if (err != CR_OK) {
 		fail(r, i, err, "backup");
 		return err;
@@ -168,6 +189,10 @@ do_renew(void *arg, size_t i)
 	struct proto_renew_rep rep;
 	enum cr_err err;
 
+	struct proto_conn *conn;
+
+	if ((conn = agent(r, i, "renew")) == NULL)
+		return CR_ERR_SSH;
 	memset(&req, 0, sizeof(req));
 	req.run_id = xstrdup(journal_run_id(r->j));
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
@@ -176,8 +201,8 @@ do_renew(void *arg, size_t i)
 	req.backend = r->o->backend;
 	req.validity_s = r->o->validity_s;
 	req.key_algorithm = xstrdup(r->o->key_algorithm);
-	err = agentc_renew(ctx_agent(r->c, i), rn->n.name, &req,
-	    clock_deadline_ms(CALL_MS), &rep);
+	err = agentc_renew(conn, rn->n.name, &req, clock_deadline_ms(CALL_MS),
+	    &rep);
 	free(req.run_id);
 	free(req.key_algorithm);
 	if (err != CR_OK) {
@@ -188,20 +213,50 @@ do_renew(void *arg, size_t i)
 	return CR_OK;
 }
 
+/*
+ * VERIFY in conn's session: the agent restarts nothing before one, and a
+ * session reopened since the renewal is a new one.
+ */
+static enum cr_err
+verify(struct rec *r, size_t i, struct proto_conn *conn)
+{
+	struct proto_verify_req req;
+	struct proto_verify_rep rep;
+	enum cr_err err;
+
+	memset(&req, 0, sizeof(req));
+	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
+	req.backup = r->nodes[i].backup;
+	err = agentc_verify(conn, r->nodes[i].n.name, &req,
+	    clock_deadline_ms(CALL_MS), &rep);
+	if (err == CR_OK) {
+		err = rep.ok ? CR_OK : CR_ERR_VERIFY;
+		proto_verify_rep_clear(&rep);
+	}
+	if (err != CR_OK)
+		fail(r, i, err, "verify");
+	return err;
+}
+
 static enum cr_err
 restart(struct rec *r, size_t i, const char *const *comps, size_t ncomps)
 {
 	struct proto_restart_req req;
 	struct proto_restart_rep rep;
+	struct proto_conn *conn;
 	enum cr_err err;
 	size_t k;
 
+	if ((conn = agent(r, i, "restart")) == NULL)
+		return CR_ERR_SSH;
+	if ((err = verify(r, i, conn)) != CR_OK)
+		return err;
 	memset(&req, 0, sizeof(req));
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
 	req.timeout_s = r->o->timeout_s;
 	for (k = 0; k < ncomps; k++)
 		strv_push(&req.components, comps[k]);
-	err = agentc_restart(ctx_agent(r->c, i), r->nodes[i].n.name, &req,
+	err = agentc_restart(conn, r->nodes[i].n.name, &req,
 	    clock_deadline_ms((int64_t)(2 * ncomps + 1) * req.timeout_s * 1000),
 	    &rep);
 	strv_clear(&req.components);
@@ -244,11 +299,15 @@ do_health(void *arg, size_t i)
 	enum cr_err err;
 	bool ok = false;
 
+	struct proto_conn *conn;
+
 	memset(&req, 0, sizeof(req));
 	req.kubernetes_dir = r->c->nodes[i].inv->kubernetes_dir;
 	do {
-		err = agentc_health(ctx_agent(r->c, i), r->nodes[i].n.name,
-		    &req, clock_deadline_ms(CALL_MS), &rep);
+		if ((conn = agent(r, i, "health")) == NULL)
+			return CR_ERR_SSH;
+		err = agentc_health(conn, r->nodes[i].n.name, &req,
+		    clock_deadline_ms(CALL_MS), &rep);
 		if (err != CR_OK)
 			break;
 		ok = rep.ok;
@@ -357,13 +416,20 @@ try_snapshot(struct rec *r)
 {
 	struct proto_snapshot_req req;
 	struct proto_snapshot_rep rep;
+	struct proto_conn *conn;
 
 	if (r->nodes[0].inspect.facts.etcd_external ||
 	    r->nodes[0].backup == NULL)
 		return;
+	if ((conn = ctx_agent_live(r->c, 0, clock_deadline_ms(CONNECT_MS))) ==
+	    NULL) {
+		log_warnx("%s: no etcd snapshot: the node cannot be reached",
+		    r->nodes[0].n.name);
+		return;
+	}
 	req.kubernetes_dir = r->c->nodes[0].inv->kubernetes_dir;
 	req.dest_dir = r->nodes[0].backup;
-	if (agentc_snapshot(ctx_agent(r->c, 0), r->nodes[0].n.name, &req,
+	if (agentc_snapshot(conn, r->nodes[0].n.name, &req,
 		clock_deadline_ms(60000), &rep) != CR_OK) {
 		log_warnx("no etcd snapshot (etcd has no quorum while its "
 			  "certificates are expired); the file backups are "

@@ -459,6 +459,10 @@ remote_close(struct remote *r, int64_t deadline)
 
 	if (r == NULL)
 		return CR_OK;
+	if (proto_conn_broken(r->conn)) { /* said when it broke */
+		remote_free(r);
+		return CR_ERR_PROTO;
+	}
 	req = json_object_new_object();
 	err = proto_call(r->conn, PROTO_BYE_REQ, req, deadline, &reply);
 	json_object_put(req);

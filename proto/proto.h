@@ -744,6 +744,15 @@ const char *proto_conn_errmsg(const struct proto_conn *c);
 bool proto_conn_broken(const struct proto_conn *c);
 
 /*
+ * Between calls, when the peer owes nothing: looks, without waiting,
+ * whether it is still there. The stream's end, a failure or any byte
+ * nobody asked for breaks c (proto_conn_errmsg() says which), so that an
+ * idle connection whose peer died is known before a request is sent into
+ * it. Returns false when c is broken.
+ */
+bool proto_conn_probe(struct proto_conn *c);
+
+/*
  * Sends one frame (body borrowed) before deadline (clock.h: absolute
  * monotonic ms, 0 = none). Returns CR_ERR_TIMEOUT, CR_ERR_SYS (errno kept),
  * CR_ERR_CANCELED, or CR_ERR_PROTO for a frame proto_frame_encode()

@@ -178,6 +178,28 @@ proto_conn_broken(const struct proto_conn *c)
 	return c->broken;
 }
 
+bool
+proto_conn_probe(struct proto_conn *c)
+{
+	uint8_t b;
+	ssize_t n;
+
+	if (c->broken)
+		return false;
+	n = c->t.read(c->t.ctx, &b, 1, 0);
+	if (n < 0 && (errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n == 0)
+		conn_err(c, "the peer closed the stream while idle");
+	else if (n > 0)
+		conn_err(c, "the peer sent data nobody asked for");
+	else
+		conn_err(c, "the stream failed while idle: %s",
+		    strerror(errno));
+	conn_break(c);
+	return false;
+}
+
 static enum cr_err
 conn_usable(struct proto_conn *c)
 {

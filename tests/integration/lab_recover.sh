@@ -2,16 +2,17 @@
 # certroll recover on a lab whose control-plane certificates expired a day
 # ago (lab up --expired): etcd's members cannot talk to each other and the
 # API servers refuse everyone. `certroll plan` must point to recover and
-# `certroll apply` must refuse; `certroll recover --yes` must then renew
-# every node, bring etcd and the API back, and leave every port serving a
-# certificate valid for about a year. The operator's kubeconfig, a copy of
-# admin.conf that expired with the nodes, must be refreshed at the end:
-# refused by the real kubectl before, accepted after, the old file kept.
-# The test replaces the ctest fixture's
-# lab with an expired one and puts a healthy one back at the end, so the
-# other lab tests may run before or after it. Outputs: $CERTROLL_LAB_DIR/
-# recover/ (kept in /tmp/certroll-recover-out, since lab up --force
-# removes the lab directory).
+# `certroll apply` must refuse; `certroll recover`, confirmed at a terminal,
+# must then renew every node, bring etcd and the API back, and leave every
+# port serving a certificate valid for about a year, even though cp2's
+# agent session is killed while recover asks for confirmation (it opens a
+# new one). The operator's kubeconfig, a copy of admin.conf that expired
+# with the nodes, must be refreshed at the end: refused by the real
+# kubectl before, accepted after, the old file kept. The test replaces the
+# ctest fixture's lab with an expired one and puts a healthy one back at
+# the end, so the other lab tests may run before or after it. Outputs:
+# $CERTROLL_LAB_DIR/recover/ (kept in /tmp/certroll-recover-out, since lab
+# up --force removes the lab directory).
 set -euo pipefail
 . "$(dirname "$0")/lab_env.sh"
 holder=$(cut -d' ' -f1 "$dir/holder" 2>/dev/null || echo "$PPID")
@@ -57,12 +58,20 @@ certroll apply -i "$dir/inventory.ini" --yes >"$out/apply.txt" 2>&1 || rc=$?
 [ "$rc" = 1 ] || bad "apply exited $rc on an expired control plane, not 1"
 grep -q "certroll recover" "$out/apply.txt" || bad "apply does not point to certroll recover"
 
+# recover at a terminal. While it waits for the operator's "y", cp2's
+# agent (its session open since recover inspected the nodes) is killed, as
+# a restarted sshd or a dropped connection would end it: recover must open
+# a new session for cp2's backup, and verify in it before restarting.
+kill_cp2_agent="kill \$(pgrep -x certroll-agent --ns \$(cat '$dir/nodes/cp2/init.pid') --nslist pid) && sleep 1"
 t0=$(date +%s)
 rc=0
-certroll recover -i "$dir/inventory.ini" --yes --kubeconfig "$out/kubeconfig" \
-	--cluster lab >"$out/recover.txt" 2>&1 || rc=$?
+python3 "$here/pty_answer.py" --before "$kill_cp2_agent" "$out/recover.txt" \
+	"Proceed? [y/N]" y -- "$lab" exec -- certroll recover -i "$dir/inventory.ini" \
+	--kubeconfig "$out/kubeconfig" --cluster lab --state-dir "$out/state" || rc=$?
 t1=$(date +%s)
 [ "$rc" = 0 ] || { tail -n 40 "$out/recover.txt"; bad "recover exited $rc"; }
+grep -q "node cp2: the agent connection broke" "$out/recover.txt" ||
+	bad "cp2's agent session did not break: the test proved nothing"
 grep -q "^Refreshed the client certificate of user 'kubernetes-admin' in $out/kubeconfig" \
 	"$out/recover.txt" || bad "recover did not refresh the kubeconfig: $(tail -n 15 "$out/recover.txt")"
 set -- "$out"/kubeconfig.certroll-*

@@ -246,6 +246,51 @@ test_io_eof_between_frames(void)
 	close(sv[0]);
 }
 
+/*
+ * proto_conn_probe(): an idle connection stays usable while the peer is
+ * there and says nothing; it breaks when the peer has gone, on a socket
+ * and on a pipe, or has sent bytes nobody asked for.
+ */
+static void
+test_io_probe_idle(void)
+{
+	int sv[2], p[2];
+	struct proto_conn *c;
+
+	make_pair(sv);
+	c = conn_fd(sv[0], sv[0]);
+	CU_ASSERT_TRUE(proto_conn_probe(c));
+	CU_ASSERT_TRUE(proto_conn_probe(c));
+	CU_ASSERT_FALSE(proto_conn_broken(c));
+	close(sv[1]);
+	CU_ASSERT_FALSE(proto_conn_probe(c));
+	CU_ASSERT_TRUE(proto_conn_broken(c));
+	CU_ASSERT_STRING_EQUAL(proto_conn_errmsg(c),
+	    "the peer closed the stream while idle");
+	proto_conn_free(c);
+	close(sv[0]);
+
+	CU_ASSERT_FATAL(pipe(p) == 0);
+	c = conn_fd(p[0], p[0]); /* never written */
+	CU_ASSERT_TRUE(proto_conn_probe(c));
+	close(p[1]);
+	CU_ASSERT_FALSE(proto_conn_probe(c));
+	proto_conn_free(c);
+	close(p[0]);
+
+	make_pair(sv);
+	c = conn_fd(sv[0], sv[0]);
+	CU_ASSERT_EQUAL(write(sv[1], "x", 1), 1);
+	CU_ASSERT_FALSE(proto_conn_probe(c));
+	CU_ASSERT_STRING_EQUAL(proto_conn_errmsg(c),
+	    "the peer sent data nobody asked for");
+	/* Broken stays broken, whatever the peer does next. */
+	CU_ASSERT_FALSE(proto_conn_probe(c));
+	proto_conn_free(c);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* What the peer writes before it closes, and what the reader gets. */
 static const struct broken_row {
 	const char *name;
@@ -1042,6 +1087,7 @@ static CU_TestInfo fd_tests[] = {
 	{ "pipes_both_ways", test_io_pipes_both_ways },
 	{ "one_byte_writes", test_io_one_byte_writes },
 	{ "eof_between_frames", test_io_eof_between_frames },
+	{ "probe_idle", test_io_probe_idle },
 	{ "broken_streams", test_io_broken_streams },
 	{ "deadline_idle", test_io_deadline_idle },
 	{ "deadline_mid_frame", test_io_deadline_mid_frame },
