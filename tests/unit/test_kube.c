@@ -1084,6 +1084,14 @@ two_endpoints(int connect_ms, int request_ms)
 	return k;
 }
 
+/* The next connection to the kubeconfig's server (kubesim) is cut. */
+static int
+cut_kubeconfig_server_once(void)
+{
+	return ksf_faults(&sim,
+	    "{'cut_connections':1,'frontends':['kubesim']}");
+}
+
 static int
 failover_init(void)
 {
@@ -1100,10 +1108,7 @@ test_failover_cut_connection(void)
 	json_object *o = NULL;
 	int64_t seq = ksf_seq(&sim);
 
-	CU_ASSERT_EQUAL(ksf_faults(&sim,
-			    "{'cut_connections':1,"
-			    "'frontends':['kubesim']}"),
-	    0);
+	CU_ASSERT_EQUAL(cut_kubeconfig_server_once(), 0);
 	CU_ASSERT_EQUAL(kube_get(k, "/api/v1/nodes", soon(), &o), CR_OK);
 	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "GET", "/api/v1/nodes", "fe2"), 1);
 	CU_ASSERT_STRING_EQUAL(kube_current_endpoint(k), "fe2");
@@ -1246,16 +1251,10 @@ test_failover_copied_client(void)
 	CU_ASSERT_EQUAL_FATAL(kube_new_like(k, &copy), CR_OK);
 	kube_free(k);
 	CU_ASSERT_EQUAL_FATAL(kube_new(sim.cfg, &plain), CR_OK);
-	CU_ASSERT_EQUAL(ksf_faults(&sim,
-			    "{'cut_connections':1,"
-			    "'frontends':['kubesim']}"),
-	    0);
+	CU_ASSERT_EQUAL(cut_kubeconfig_server_once(), 0);
 	CU_ASSERT_NOT_EQUAL(kube_get(plain, "/api/v1/nodes", soon(), &o),
 	    CR_OK);
-	CU_ASSERT_EQUAL(ksf_faults(&sim,
-			    "{'cut_connections':1,"
-			    "'frontends':['kubesim']}"),
-	    0);
+	CU_ASSERT_EQUAL(cut_kubeconfig_server_once(), 0);
 	CU_ASSERT_EQUAL(kube_get(copy, "/api/v1/nodes", soon(), &o), CR_OK);
 	CU_ASSERT_EQUAL(ksf_count(&sim, seq, "GET", "/api/v1/nodes", "fe2"), 1);
 	CU_ASSERT_STRING_EQUAL(kube_current_endpoint(copy), "fe2");
