@@ -14,6 +14,7 @@ static enum log_level level = LOG_LEVEL_INFO;
 static enum log_format format = LOG_FORMAT_TEXT;
 static bool timestamps;
 static FILE *out;
+static void (*before)(void);
 
 static const char *const level_names[LOG_LEVEL__MAX] = {
 	[LOG_LEVEL_QUIET] = "quiet",
@@ -57,6 +58,12 @@ void
 log_set_timestamps(bool on)
 {
 	timestamps = on;
+}
+
+void
+log_set_before(void (*fn)(void))
+{
+	before = fn;
 }
 
 void
@@ -112,6 +119,8 @@ emit(const char *lvl, const char *msg)
 	json_object *o;
 
 	now_rfc3339(when, sizeof(when));
+	if (before != NULL)
+		before();
 	if (format == LOG_FORMAT_JSON) {
 		o = json_object_new_object();
 		json_object_object_add(o, "time", json_object_new_string(when));

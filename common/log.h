@@ -40,6 +40,12 @@ void log_set_timestamps(bool on);
 /* Redirects output; NULL restores stderr. The stream is borrowed. */
 void log_set_output(FILE *fp);
 
+/*
+ * fn (or nothing, with NULL) runs before each message is written: a
+ * terminal's progress line ends there, so the message starts a line.
+ */
+void log_set_before(void (*fn)(void));
+
 /* Parses "text"/"json" or "warn"/"info"/"debug"/"quiet"; false if unknown. */
 bool log_format_parse(const char *s, enum log_format *fmtp);
 bool log_level_parse(const char *s, enum log_level *lvlp);

@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,6 +23,10 @@ static char cur_detail[256];
 static int64_t node_start_ms, phase_start_ms;
 static bool line_open;
 static volatile sig_atomic_t interrupts;
+/* Workers and the lock's renewer log too: one writer at a time. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void close_line_for_log(void);
 
 enum progress_mode
 progress_mode_for(FILE *fp, enum log_format fmt)
@@ -34,10 +39,14 @@ progress_mode_for(FILE *fp, enum log_format fmt)
 void
 progress_init(FILE *fp, enum progress_mode m)
 {
+	pthread_mutex_lock(&mu);
 	out = fp;
 	mode = m;
 	cur_node[0] = cur_phase[0] = cur_detail[0] = '\0';
 	line_open = false;
+	pthread_mutex_unlock(&mu);
+	log_set_before(
+	    fp != NULL && m == PROGRESS_TTY ? close_line_for_log : NULL);
 }
 
 static void
@@ -93,6 +102,21 @@ close_line(void)
 }
 
 /*
+ * Before a log message, from any thread: the open progress line ends
+ * first.
+ */
+static void
+close_line_for_log(void)
+{
+	pthread_mutex_lock(&mu);
+	if (out != NULL && line_open) {
+		close_line();
+		fflush(out);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/*
  * Makes node the current one; its clock starts with the first line about
  * it, whichever kind (a resumed node may begin with a detail or its end).
  */
@@ -107,11 +131,9 @@ enter(const char *node)
 	node_start_ms = clock_mono_ms();
 }
 
-void
-progress_phase(const char *node, const char *phase)
+static void
+phase_locked(const char *node, const char *phase)
 {
-	if (out == NULL)
-		return;
 	enter(node);
 	snprintf(cur_phase, sizeof(cur_phase), "%s", phase);
 	cur_detail[0] = '\0';
@@ -126,16 +148,17 @@ progress_phase(const char *node, const char *phase)
 }
 
 void
-progress_detail(const char *node, const char *fmt, ...)
+progress_phase(const char *node, const char *phase)
 {
-	char text[sizeof(cur_detail)];
-	va_list ap;
+	pthread_mutex_lock(&mu);
+	if (out != NULL)
+		phase_locked(node, phase);
+	pthread_mutex_unlock(&mu);
+}
 
-	if (out == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
+static void
+detail_locked(const char *node, const char *text)
+{
 	enter(node);
 	/* Unchanged details are not repeated outside a terminal. */
 	if (strcmp(text, cur_detail) == 0 && mode != PROGRESS_TTY)
@@ -151,12 +174,25 @@ progress_detail(const char *node, const char *fmt, ...)
 }
 
 void
-progress_end(const char *node, const char *outcome)
+progress_detail(const char *node, const char *fmt, ...)
+{
+	char text[sizeof(cur_detail)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&mu);
+	if (out != NULL)
+		detail_locked(node, text);
+	pthread_mutex_unlock(&mu);
+}
+
+static void
+end_locked(const char *node, const char *outcome)
 {
 	char took[32], text[sizeof(cur_detail)];
 
-	if (out == NULL)
-		return;
 	enter(node);
 	elapsed(node_start_ms, took, sizeof(took));
 	snprintf(text, sizeof(text), "%.200s in %s", outcome, took);
@@ -175,16 +211,17 @@ progress_end(const char *node, const char *outcome)
 }
 
 void
-progress_note(const char *fmt, ...)
+progress_end(const char *node, const char *outcome)
 {
-	char text[512];
-	va_list ap;
+	pthread_mutex_lock(&mu);
+	if (out != NULL)
+		end_locked(node, outcome);
+	pthread_mutex_unlock(&mu);
+}
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (out == NULL)
-		return;
+static void
+note_locked(const char *text)
+{
 	close_line();
 	if (mode == PROGRESS_JSON)
 		emit_json(NULL, "note", text);
@@ -195,6 +232,21 @@ progress_note(const char *fmt, ...)
 	if (mode == PROGRESS_TTY && cur_node[0] != '\0')
 		redraw();
 	fflush(out);
+}
+
+void
+progress_note(const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&mu);
+	if (out != NULL)
+		note_locked(text);
+	pthread_mutex_unlock(&mu);
 }
 
 static void

@@ -4,6 +4,7 @@
 
 #include "cu_run.h"
 #include "jv.h"
+#include "log.h"
 #include "progress.h"
 
 static char *
@@ -118,12 +119,53 @@ test_progress_tty(void)
 	free(s);
 }
 
+/*
+ * A message logged while a node's line is open on a terminal starts a
+ * line of its own (it once ran on from the progress line), and the node's
+ * line is drawn again after it. Elsewhere lines are whole already.
+ */
+static void
+test_progress_tty_log_line(void)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&data, &len);
+
+	log_set_output(fp);
+	progress_init(fp, PROGRESS_TTY);
+	progress_phase("cp1", "backup");
+	log_warnx("node cp2: the agent connection broke; reconnecting");
+	progress_phase("cp1", "renew");
+	progress_end("cp1", "done");
+	progress_init(NULL, PROGRESS_PLAIN);
+	log_set_output(NULL);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(data,
+	    "backup        0s  \ncertroll: node cp2: the agent connection "
+	    "broke; reconnecting\n\r\033[K  cp1        renew"));
+	if (strstr(data, "  \ncertroll: node cp2") == NULL)
+		fprintf(stderr, "\ngot: %s\n", data);
+	free(data);
+	/* Not a terminal: nothing to close. */
+	fp = open_memstream(&data, &len);
+	log_set_output(fp);
+	progress_init(fp, PROGRESS_PLAIN);
+	progress_phase("cp1", "backup");
+	log_warnx("a warning");
+	progress_init(NULL, PROGRESS_PLAIN);
+	log_set_output(NULL);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "backup\ncertroll: a warning\n"));
+	free(data);
+}
+
 static CU_TestInfo progress_tests[] = {
 	/* First, before any node has started the clock. */
 	{ "resumed_node", test_progress_resumed_node },
 	{ "plain", test_progress_plain },
 	{ "json", test_progress_json },
 	{ "tty", test_progress_tty },
+	{ "tty_log_line", test_progress_tty_log_line },
 	CU_TEST_INFO_NULL,
 };
 
