@@ -32,7 +32,10 @@ done
 [ "$(echo "$pods" | grep -c '^metrics-server-.* True ReplicaSet$')" = 1 ] || bad "metrics-server: not 1 Ready pod"
 kc -n kube-system get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' |
 	grep -q '^kind: ClusterConfiguration' || bad "kube-system/kubeadm-config has no ClusterConfiguration"
-kc get pods -A | grep -q 'kube-proxy' || bad "'kubectl get pods -A' does not list the workloads"
+# Captured first: under pipefail, grep -q leaving early can kill kubectl
+# with SIGPIPE mid-table and fail the check (seen once in a make test).
+table=$(kc get pods -A) || bad "kubectl get pods -A failed"
+grep -q 'kube-proxy' <<<"$table" || bad "'kubectl get pods -A' does not list the workloads"
 
 # The real kubectl's drain and uncordon against the lab. A Deployment
 # pinned to cp2 makes sure there is something to evict; its replacement
