@@ -245,9 +245,8 @@ select_fail(const struct inv *inv, struct inv_diag *diag, const char *name)
 	buf_clear(&names);
 }
 
-/* Marks in keep[] the node named by each comma-separated name. */
-static enum cr_err
-mark_selected(const struct inv *inv, const char *csv, bool *keep,
+enum cr_err
+inv_mark(const struct inv *inv, const char *csv, bool *keep,
     struct inv_diag *diag)
 {
 	const char *p = csv, *end;
@@ -284,7 +283,7 @@ inv_select(struct inv *inv, const char *csv_names, struct inv_diag *diag)
 	size_t i, j;
 	enum cr_err err;
 
-	if ((err = mark_selected(inv, csv_names, keep, diag)) != CR_OK) {
+	if ((err = inv_mark(inv, csv_names, keep, diag)) != CR_OK) {
 		free(keep);
 		return err;
 	}

@@ -124,6 +124,14 @@ enum cr_err inv_select(struct inv *inv, const char *csv_names,
     struct inv_diag *diag) CR_MUST_CHECK;
 
 /*
+ * What inv_select() would keep, without dropping anything: keep[i] (the
+ * caller's array of inv_count() entries, zeroed) becomes true for each
+ * node csv_names names. Errors as inv_select().
+ */
+enum cr_err inv_mark(const struct inv *inv, const char *csv_names, bool *keep,
+    struct inv_diag *diag) CR_MUST_CHECK;
+
+/*
  * The path the inventory was read from. Returns a pointer into inv, valid
  * until inv_free(); do not free.
  */

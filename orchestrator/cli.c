@@ -69,3 +69,12 @@ cli_seconds(const char *cmd, const char *opt, const char *arg, int64_t *out)
 	return cli_usage(cmd, "%s: '%s' is not a duration such as 90s or 5m",
 	    opt, arg);
 }
+
+bool
+cli_answer_yes(void)
+{
+	char answer[16];
+
+	return fgets(answer, sizeof(answer), stdin) != NULL &&
+	    (answer[0] == 'y' || answer[0] == 'Y');
+}

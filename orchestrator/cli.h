@@ -5,6 +5,7 @@
 #ifndef CR_CLI_H
 #define CR_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -45,6 +46,12 @@ int cli_key_algorithm(const char *cmd, const char *arg, const char **out);
 /* A positive duration ("90s", "5m") in seconds. */
 int cli_seconds(const char *cmd, const char *opt, const char *arg,
     int64_t *out);
+
+/*
+ * The operator's answer to a [y/N] question, read from standard input:
+ * true when it starts with y or Y; false otherwise and at end of input.
+ */
+bool cli_answer_yes(void);
 
 /* The command implementations, one file each (cmd_<name>.c). */
 int cmd_inventory(int argc, char **argv);

@@ -106,25 +106,19 @@ ctx_init(struct ctx *c, const char *cmd, const struct ctx_opts *o)
 					      journal_default_dir();
 }
 
-/* Marks the nodes --only names, from a second copy it selects in. */
+/* Marks the nodes --only names; the others stay. */
 static enum cr_err
 mark_selected(struct ctx *c, struct inv_diag *diag)
 {
-	struct inv *sel = NULL;
+	bool *keep = xcalloc(c->nnodes + 1, sizeof(*keep));
 	enum cr_err err;
 	size_t i;
 
-	if ((err = inv_load(c->o.inventory, c->o.inv_format, &sel, diag)) !=
-		CR_OK ||
-	    (err = inv_select(sel, c->o.only, diag)) != CR_OK) {
-		inv_free(sel);
-		return err;
-	}
-	for (i = 0; i < c->nnodes; i++)
-		c->nodes[i].selected = inv_node_find(sel,
-					   c->nodes[i].inv->name) != NULL;
-	inv_free(sel);
-	return CR_OK;
+	if ((err = inv_mark(c->inv, c->o.only, keep, diag)) == CR_OK)
+		for (i = 0; i < c->nnodes; i++)
+			c->nodes[i].selected = keep[i];
+	free(keep);
+	return err;
 }
 
 enum cr_err

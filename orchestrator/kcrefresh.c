@@ -18,6 +18,7 @@
 #include "agentc.h"
 #include "cert.h"
 #include "check.h"
+#include "cli.h"
 #include "clock.h"
 #include "duration.h"
 #include "fileio.h"
@@ -694,17 +695,13 @@ kcrefresh_run(struct ctx *c, const struct kcrefresh_opts *o,
 static bool
 ask(const struct kubecfg *cfg, const struct kcfgcert *cur)
 {
-	char answer[16];
-
 	if (!isatty(STDIN_FILENO))
 		return false;
 	fprintf(stderr,
 	    "\nReplace the client certificate of user '%s' in %s with the "
 	    "renewed admin.conf\none (the old file is kept)? [y/N] ",
 	    kubecfg_user_name(cfg), cur->path);
-	if (fgets(answer, sizeof(answer), stdin) == NULL)
-		return false;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	return cli_answer_yes();
 }
 
 void

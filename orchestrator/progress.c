@@ -131,6 +131,18 @@ enter(const char *node)
 	node_start_ms = clock_mono_ms();
 }
 
+/* A phase or detail line: redrawn in place, or one line of its own. */
+static void
+show(const char *node, const char *event, const char *text)
+{
+	if (mode == PROGRESS_TTY)
+		redraw();
+	else if (mode == PROGRESS_JSON)
+		emit_json(node, event, text);
+	else
+		emit_plain(node, text);
+}
+
 static void
 phase_locked(const char *node, const char *phase)
 {
@@ -138,22 +150,7 @@ phase_locked(const char *node, const char *phase)
 	snprintf(cur_phase, sizeof(cur_phase), "%s", phase);
 	cur_detail[0] = '\0';
 	phase_start_ms = clock_mono_ms();
-	if (mode == PROGRESS_TTY)
-		redraw();
-	else if (mode == PROGRESS_JSON)
-		emit_json(node, "phase", phase);
-	else
-		emit_plain(node, phase);
-	fflush(out);
-}
-
-void
-progress_phase(const char *node, const char *phase)
-{
-	pthread_mutex_lock(&mu);
-	if (out != NULL)
-		phase_locked(node, phase);
-	pthread_mutex_unlock(&mu);
+	show(node, "phase", phase);
 }
 
 static void
@@ -164,28 +161,7 @@ detail_locked(const char *node, const char *text)
 	if (strcmp(text, cur_detail) == 0 && mode != PROGRESS_TTY)
 		return;
 	snprintf(cur_detail, sizeof(cur_detail), "%s", text);
-	if (mode == PROGRESS_TTY)
-		redraw();
-	else if (mode == PROGRESS_JSON)
-		emit_json(node, "detail", text);
-	else
-		emit_plain(node, text);
-	fflush(out);
-}
-
-void
-progress_detail(const char *node, const char *fmt, ...)
-{
-	char text[sizeof(cur_detail)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&mu);
-	if (out != NULL)
-		detail_locked(node, text);
-	pthread_mutex_unlock(&mu);
+	show(node, "detail", text);
 }
 
 static void
@@ -199,39 +175,60 @@ end_locked(const char *node, const char *outcome)
 	if (mode == PROGRESS_TTY) {
 		snprintf(cur_detail, sizeof(cur_detail), "%s", text);
 		snprintf(cur_phase, sizeof(cur_phase), "%s", "");
-		redraw();
-		close_line();
-	} else if (mode == PROGRESS_JSON) {
-		emit_json(node, "end", text);
-	} else {
-		emit_plain(node, text);
 	}
+	show(node, "end", text);
+	close_line();
 	cur_node[0] = '\0';
-	fflush(out);
+}
+
+/* node is NULL: a note belongs to no node. */
+static void
+note_locked(const char *node, const char *text)
+{
+	close_line();
+	if (mode == PROGRESS_TTY)
+		fprintf(out, "%s\n", text);
+	else
+		show(node, "note", text);
+	if (mode == PROGRESS_TTY && cur_node[0] != '\0')
+		redraw();
+}
+
+/* Runs fn under the lock, when progress goes anywhere, and flushes. */
+static void
+locked(void (*fn)(const char *, const char *), const char *node,
+    const char *text)
+{
+	pthread_mutex_lock(&mu);
+	if (out != NULL) {
+		fn(node, text);
+		fflush(out);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+void
+progress_phase(const char *node, const char *phase)
+{
+	locked(phase_locked, node, phase);
+}
+
+void
+progress_detail(const char *node, const char *fmt, ...)
+{
+	char text[sizeof(cur_detail)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	locked(detail_locked, node, text);
 }
 
 void
 progress_end(const char *node, const char *outcome)
 {
-	pthread_mutex_lock(&mu);
-	if (out != NULL)
-		end_locked(node, outcome);
-	pthread_mutex_unlock(&mu);
-}
-
-static void
-note_locked(const char *text)
-{
-	close_line();
-	if (mode == PROGRESS_JSON)
-		emit_json(NULL, "note", text);
-	else if (mode == PROGRESS_PLAIN)
-		emit_plain(NULL, text);
-	else
-		fprintf(out, "%s\n", text);
-	if (mode == PROGRESS_TTY && cur_node[0] != '\0')
-		redraw();
-	fflush(out);
+	locked(end_locked, node, outcome);
 }
 
 void
@@ -243,10 +240,7 @@ progress_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&mu);
-	if (out != NULL)
-		note_locked(text);
-	pthread_mutex_unlock(&mu);
+	locked(note_locked, NULL, text);
 }
 
 static void

@@ -355,8 +355,6 @@ print_expiry(const struct rec *r)
 static bool
 confirm(const struct rec *r)
 {
-	char answer[16];
-
 	printf("\nRecover renews the certificates on all %zu nodes, then "
 	       "restarts etcd on all\nof them at once and then the other "
 	       "control-plane components: the API is\nalready down, this "
@@ -372,8 +370,7 @@ confirm(const struct rec *r)
 	}
 	printf("Proceed? [y/N] ");
 	fflush(stdout);
-	return fgets(answer, sizeof(answer), stdin) != NULL &&
-	    (answer[0] == 'y' || answer[0] == 'Y');
+	return cli_answer_yes();
 }
 
 static enum cr_err

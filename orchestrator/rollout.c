@@ -148,7 +148,6 @@ nodes_from_plan(struct run *r)
 static bool
 confirm(const struct run *r)
 {
-	char answer[16];
 	size_t i;
 
 	if (r->o->yes)
@@ -163,9 +162,7 @@ confirm(const struct run *r)
 	for (i = 0; i < r->nnodes; i++)
 		fprintf(stderr, " %s", r->nodes[i].n.name);
 	fprintf(stderr, ", one node at a time? [y/N] ");
-	if (fgets(answer, sizeof(answer), stdin) == NULL)
-		return false;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	return cli_answer_yes();
 }
 
 static enum cr_err
