@@ -6,6 +6,18 @@
 #include <string.h>
 
 #include "buf.h"
+#include "log.h"
+
+/* A tokener for values nested up to depth; like xmalloc(), never NULL. */
+static json_tokener *
+tokener(int depth)
+{
+	json_tokener *tok;
+
+	if ((tok = json_tokener_new_ex(depth)) == NULL)
+		fatalx("json_tokener_new_ex: out of memory");
+	return tok;
+}
 
 /*
  * Parses exactly len bytes with tok (see jv_parse()): NULL on success, or
@@ -47,8 +59,7 @@ jv_parse(const char *data, size_t len, json_object **objp, char *errbuf,
 	const char *why;
 
 	*objp = NULL;
-	if ((tok = json_tokener_new()) == NULL)
-		return CR_ERR_SYS;
+	tok = tokener(JSON_TOKENER_DEFAULT_DEPTH);
 	why = parse_with(tok, data, len, objp);
 	json_tokener_free(tok);
 	if (why == NULL)
@@ -319,8 +330,7 @@ list_items(const char *data, const struct span *list, const struct jv_list *l)
 	bool last = false;
 
 	/* Each element sits two levels deep in the whole document. */
-	if ((tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH - 2)) == NULL)
-		return CR_ERR_SYS;
+	tok = tokener(JSON_TOKENER_DEFAULT_DEPTH - 2);
 	for (bool first = true; err == CR_OK; first = false, idx++) {
 		if (!scan_element(&sc, first, &last) || last)
 			break;

@@ -1,8 +1,36 @@
+#include <sys/wait.h>
+
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cu_run.h"
 #include "jv.h"
+#include "log.h"
+
+/*
+ * The test links with -Wl,--wrap=json_tokener_new_ex (tests/cmake/
+ * common.cmake): json-c's tokener can be made to fail as it does when
+ * calloc() does.
+ */
+static bool tokener_fails;
+
+/*
+ * The names ld --wrap gives are reserved and not in our style:
+ * NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp,readability-identifier-naming)
+ */
+json_tokener *__real_json_tokener_new_ex(int depth);
+json_tokener *__wrap_json_tokener_new_ex(int depth);
+
+json_tokener *
+__wrap_json_tokener_new_ex(int depth)
+{
+	return tokener_fails ? NULL : __real_json_tokener_new_ex(depth);
+}
+/*
+ * NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp,readability-identifier-naming)
+ */
 
 static void
 test_jv_getters(void)
@@ -259,6 +287,57 @@ test_jv_list_one_at_a_time(void)
 	}
 }
 
+/*
+ * Runs a parse in a child whose tokener cannot be allocated: like every
+ * allocation, that is fatal (exit 1, "out of memory" logged), not an error
+ * code whose message would read an unset reason. Returns what it logged.
+ */
+static int
+parse_without_memory(bool list, char *logged, size_t len)
+{
+	const char doc[] = "{\"items\":[{\"a\":1}]}";
+	int fd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	CU_ASSERT_FATAL(pipe(fd) == 0);
+	if ((pid = fork()) == 0) {
+		char why[64];
+		json_object *o = NULL;
+		struct jv_list l = { .key = "items",
+			.fn = collect_item,
+			.arg = &(
+			    struct collect){ json_object_new_array(), 0, 0 },
+			.why = why,
+			.whylen = sizeof(why) };
+		enum cr_err err;
+
+		close(fd[0]);
+		log_set_output(fdopen(fd[1], "w"));
+		tokener_fails = true;
+		err = list ? jv_parse_list(doc, strlen(doc), &l, &o) :
+			     jv_parse(doc, strlen(doc), &o, why, sizeof(why));
+		_exit(err == CR_OK ? 10 : 20);
+	}
+	close(fd[1]);
+	n = read(fd[0], logged, len - 1);
+	logged[n > 0 ? n : 0] = '\0';
+	close(fd[0]);
+	CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+test_jv_tokener_out_of_memory(void)
+{
+	char logged[256];
+
+	CU_ASSERT_EQUAL(parse_without_memory(false, logged, sizeof(logged)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(logged, "out of memory"));
+	CU_ASSERT_EQUAL(parse_without_memory(true, logged, sizeof(logged)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(logged, "out of memory"));
+}
+
 static CU_TestInfo jv_tests[] = {
 	{ "getters", test_jv_getters },
 	{ "parse_table", test_jv_parse_table },
@@ -266,6 +345,7 @@ static CU_TestInfo jv_tests[] = {
 	{ "list_like_whole", test_jv_list_like_whole },
 	{ "list_depth", test_jv_list_depth },
 	{ "list_one_at_a_time", test_jv_list_one_at_a_time },
+	{ "tokener_out_of_memory", test_jv_tokener_out_of_memory },
 	CU_TEST_INFO_NULL,
 };
 
