@@ -645,47 +645,75 @@ kcrefresh_fetch(struct ctx *c, const struct kcrefresh_opts *o, int64_t deadline,
 
 /* --- The whole refresh ----------------------------------------------- */
 
-/* Checks fresh against cur, then writes (or, in a dry run, only reports). */
+/* One refresh of cur's credential, from fetching admin.conf to writing. */
+struct refresh {
+	struct ctx *c;
+	const struct kcrefresh_opts *o;
+	struct kcfgcert *cur;
+	struct kcfgcert *fresh;
+	struct kcrefresh_result res;
+	time_t now;
+	char why[2048]; /* what refused it; "" when the check did not run */
+};
+
+/*
+ * Fetches a renewed admin.conf and checks it against cur. On a refusal
+ * r->why says why and what to do; a failure to fetch is logged.
+ */
 static enum cr_err
-check_and_write(struct ctx *c, const struct kcrefresh_opts *o,
-    struct kcfgcert *cur, const struct kcfgcert *fresh,
-    struct kcrefresh_result *res)
+prepare(struct refresh *r, int64_t deadline)
 {
 	struct kcrefresh_input in;
-	char why[2048];
 	enum cr_err err;
 
+	r->why[0] = '\0';
+	if ((err = kcrefresh_fetch(r->c, r->o, deadline, &r->fresh, &r->res)) !=
+	    CR_OK)
+		return err;
 	memset(&in, 0, sizeof(in));
-	in.cur = cur;
-	in.cluster_ca = kubecfg_ca_pem(c->kcfg, &in.cluster_ca_len);
-	in.fresh = fresh;
-	in.now = clock_now();
-	if ((err = kcrefresh_check(&in, o, res, why, sizeof(why))) != CR_OK) {
-		log_warnx("kubeconfig refresh: refused: %s", why);
+	in.cur = r->cur;
+	in.cluster_ca = kubecfg_ca_pem(r->c->kcfg, &in.cluster_ca_len);
+	in.fresh = r->fresh;
+	in.now = r->now = clock_now();
+	return kcrefresh_check(&in, r->o, &r->res, r->why, sizeof(r->why));
+}
+
+/* Writes a prepared refresh (or, in a dry run, only reports it). */
+static enum cr_err
+commit(struct refresh *r)
+{
+	enum cr_err err;
+
+	if (r->o->dry_run)
+		r->res.backup = kcrefresh_backup_path(r->cur->path, r->now);
+	else if ((err = kcrefresh_write(r->cur, r->fresh, r->now, &r->res)) !=
+	    CR_OK)
 		return err;
-	}
-	if (o->dry_run)
-		res->backup = kcrefresh_backup_path(cur->path, in.now);
-	else if ((err = kcrefresh_write(cur, fresh, in.now, res)) != CR_OK)
-		return err;
-	kcrefresh_print(res, cur->path, kubecfg_user_name(c->kcfg), o->dry_run,
-	    stdout);
+	kcrefresh_print(&r->res, r->cur->path, kubecfg_user_name(r->c->kcfg),
+	    r->o->dry_run, stdout);
 	return CR_OK;
+}
+
+static void
+refresh_clear(struct refresh *r)
+{
+	kcrefresh_result_clear(&r->res);
+	kcfgcert_free(r->fresh);
+	r->fresh = NULL;
 }
 
 enum cr_err
 kcrefresh_run(struct ctx *c, const struct kcrefresh_opts *o,
     struct kcfgcert *cur, int64_t deadline)
 {
-	struct kcfgcert *fresh = NULL;
-	struct kcrefresh_result res;
+	struct refresh r = { .c = c, .o = o, .cur = cur };
 	enum cr_err err;
 
-	memset(&res, 0, sizeof(res));
-	if ((err = kcrefresh_fetch(c, o, deadline, &fresh, &res)) == CR_OK)
-		err = check_and_write(c, o, cur, fresh, &res);
-	kcrefresh_result_clear(&res);
-	kcfgcert_free(fresh);
+	if ((err = prepare(&r, deadline)) == CR_OK)
+		err = commit(&r);
+	else if (r.why[0] != '\0')
+		log_warnx("kubeconfig refresh: refused: %s", r.why);
+	refresh_clear(&r);
 	return err;
 }
 
@@ -704,38 +732,73 @@ ask(const struct kubecfg *cfg, const struct kcfgcert *cur)
 	return cli_answer_yes();
 }
 
+/* The command that refreshes c's kubeconfig by hand; to free(). */
+static char *
+refresh_cmd(const struct ctx *c)
+{
+	const struct kubecfg_opts *kc = &c->o.kc;
+
+	return xasprintf("certroll kubeconfig refresh -i %s%s%s%s%s",
+	    c->o.inventory, kc->kubeconfig != NULL ? " --kubeconfig " : "",
+	    kc->kubeconfig != NULL ? kc->kubeconfig : "",
+	    kc->context != NULL ? " --context " : "",
+	    kc->context != NULL ? kc->context : "");
+}
+
+/* What became of the offer when it was not taken (r prepared). */
+static void
+not_taken(const struct refresh *r, enum cr_err prepared)
+{
+	const char *user = kubecfg_user_name(r->c->kcfg);
+	char *cmd = refresh_cmd(r->c);
+
+	if (prepared == CR_OK)
+		printf("\nYour kubeconfig (user '%s' in %s) still carries its "
+		       "old client certificate:\n'%s' replaces it.\n",
+		    user, r->cur->path, cmd);
+	else if (r->why[0] != '\0')
+		printf("\nYour kubeconfig (user '%s' in %s) keeps its client "
+		       "certificate: '%s' would refuse it: %s.\n",
+		    user, r->cur->path, cmd, r->why);
+	else
+		printf("\nYour kubeconfig was not refreshed (see above); "
+		       "'%s' tries again.\n",
+		    cmd);
+	free(cmd);
+}
+
 void
 kcrefresh_after(struct ctx *c, enum kcrefresh_when when)
 {
 	struct kcrefresh_opts o;
-	struct kcfgcert *cur = NULL;
-	char why[2048];
+	struct refresh r = { .c = c, .o = &o };
+	enum cr_err err;
 
 	if (c->kcfg == NULL && ctx_load_kubeconfig(c) != CR_OK) {
 		printf("\nNo kubeconfig was refreshed (see above).\n");
 		return;
 	}
-	if (kcrefresh_load_current(c->kcfg, &cur, why, sizeof(why)) != CR_OK) {
+	if (kcrefresh_load_current(c->kcfg, &r.cur, r.why, sizeof(r.why)) !=
+	    CR_OK) {
 		printf("\ncertroll does not refresh your kubeconfig: %s.\n",
-		    why);
+		    r.why);
 		return;
 	}
-	if (when == KCREFRESH_ASK)
-		when = ask(c->kcfg, cur) ? KCREFRESH_ALWAYS : KCREFRESH_HINT;
-	if (when == KCREFRESH_HINT) {
-		printf("\nYour kubeconfig (user '%s' in %s) still carries its "
-		       "old client certificate:\n'certroll kubeconfig refresh "
-		       "-i %s' replaces it.\n",
-		    kubecfg_user_name(c->kcfg), cur->path, c->o.inventory);
-	} else {
+	/* Offered only once it would be taken: a "y" is never refused. */
+	memset(&o, 0, sizeof(o));
+	err = prepare(&r, clock_deadline_ms(KCREFRESH_AFTER_TIMEOUT_MS));
+	if (err == CR_OK &&
+	    (when == KCREFRESH_ALWAYS ||
+		(when == KCREFRESH_ASK && ask(c->kcfg, r.cur)))) {
 		printf("\n");
 		fflush(stdout);
-		memset(&o, 0, sizeof(o));
-		if (kcrefresh_run(c, &o, cur,
-			clock_deadline_ms(KCREFRESH_AFTER_TIMEOUT_MS)) != CR_OK)
+		if (commit(&r) != CR_OK)
 			printf("Your kubeconfig was left as it was.\n");
+	} else {
+		not_taken(&r, err);
 	}
-	kcfgcert_free(cur);
+	refresh_clear(&r);
+	kcfgcert_free(r.cur);
 }
 
 /* --- Reporting ------------------------------------------------------- */

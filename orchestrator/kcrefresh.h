@@ -147,13 +147,15 @@ enum kcrefresh_when {
 };
 
 /*
- * The end of a renewal (apply, resume, recover): refreshes c's kubeconfig
- * (kcrefresh_run(), with the default node and the identity check) as when
- * says, or prints the command that would. A user that does not log in
- * with an embedded client certificate is only told why there is nothing
- * to refresh. Everything goes to stdout, except the question (stderr).
- * The renewal's outcome does not depend on it: a refusal is printed, not
- * returned.
+ * The end of a renewal (apply, resume, recover): fetches and checks the
+ * renewed admin.conf against c's kubeconfig as kcrefresh_run() does (the
+ * default node, the identity check). When the check passes it refreshes
+ * the kubeconfig as when says, or prints the command that would; when the
+ * check refuses, it asks nothing and prints why, with what to do. A user
+ * that does not log in with an embedded client certificate is only told
+ * why there is nothing to refresh. Everything goes to stdout, except the
+ * question (stderr). The renewal's outcome does not depend on it: a
+ * refusal is printed, not returned.
  */
 void kcrefresh_after(struct ctx *c, enum kcrefresh_when when);
 

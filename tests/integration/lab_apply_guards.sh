@@ -1,6 +1,6 @@
 #!/bin/bash
-# Four promises of `certroll apply` on the lab, in one rollout of cp1 and
-# cp2 (--only) run at a terminal (a pseudo-terminal), as an operator runs
+# Five promises of `certroll apply` on the lab, four in one rollout of cp1
+# and cp2 (--only) run at a terminal (a pseudo-terminal), as an operator runs
 # it:
 # - cp3, not in --only, is not touched (its certificates keep their
 #   serials, it is not cordoned, status does not list it);
@@ -12,6 +12,9 @@
 # - at the end it offers to refresh the operator's kubeconfig (a copy of
 #   admin.conf), and on "y" replaces its client certificate with a renewed
 #   one: the old file is kept, openssl and the real kubectl accept the new.
+# Then cp3 alone, with --yes and another copy of admin.conf as
+# --kubeconfig: that file is left alone and apply prints the command that
+# refreshes it, --kubeconfig included.
 # The outputs are kept in $CERTROLL_LAB_DIR/guards/.
 set -euo pipefail
 . "$(dirname "$0")/lab_env.sh"
@@ -104,8 +107,24 @@ openssl x509 -in "$out/new.crt" -noout -checkend $((300 * 86400)) >/dev/null ||
 	bad "the kubeconfig's new certificate expires within 300 days"
 seen=$(kc --kubeconfig "$out/kubeconfig" get nodes -o name | sort | tr '\n' ' ')
 [ "$seen" = "node/cp1 node/cp2 node/cp3 " ] || bad "kubectl with the refreshed kubeconfig: '$seen'"
+# --yes with a kubeconfig the refresh would take (a copy of cp3's
+# admin.conf, not renewed yet): the file is left alone and apply prints
+# the command that refreshes that very file (it once left out
+# --kubeconfig, so the command would have refreshed another one).
+cp "$dir/nodes/cp3/kubernetes/admin.conf" "$out/kubeconfig-cp3"
+chmod 600 "$out/kubeconfig-cp3"
+sum=$(sha256sum <"$out/kubeconfig-cp3")
+certroll apply -i "$dir/inventory.ini" --only cp3 --yes \
+	--kubeconfig "$out/kubeconfig-cp3" --state-dir "$out/third" >"$out/third.txt" 2>&1 ||
+	bad "apply --only cp3 --yes failed: $(tail -n 5 "$out/third.txt")"
+[ "$(serial cp3)" != "$cp3_before" ] || bad "apply --only cp3 did not renew cp3"
+[ "$(sha256sum <"$out/kubeconfig-cp3")" = "$sum" ] || bad "apply --yes changed the kubeconfig"
+grep -qx "'certroll kubeconfig refresh -i $dir/inventory.ini --kubeconfig $out/kubeconfig-cp3' replaces it." \
+	"$out/third.txt" || bad "apply --yes does not print the command for its kubeconfig: $(tail -n 3 "$out/third.txt")"
+
 if [ "$fail" = 0 ]; then
 	echo "lab_apply_guards: the second apply was refused ($(head -n 1 "$out/second.txt"));" \
-		"cp2 renewed and left cordoned as the operator had it; the kubeconfig refreshed from $from"
+		"cp2 renewed and left cordoned as the operator had it; the kubeconfig refreshed from $from;" \
+		"apply --yes printed the refresh of its own --kubeconfig"
 fi
 exit "$fail"

@@ -93,10 +93,14 @@ done
 [ -z "$(find "$fetched" -type d ! -perm 0700)" ] || bad "fetched directories not 0700"
 find "$fetched" -name 'etcd-snapshot-*.db' | grep -q . || bad "the etcd snapshot was not fetched"
 grep -q '"certificates": \[' "$out/report.json" || bad "no --report written"
-# --yes does not touch the operator's kubeconfig: it only says how.
+# --yes does not touch the operator's kubeconfig. The lab's is its own
+# credential (O=system:masters), not admin.conf's identity, so apply must
+# not point to a refresh that would be refused (it once did): it says
+# why it keeps it, and how to take admin.conf's identity anyway.
 [ "$(sha256sum <"$dir/kubeconfig")" = "$kubeconfig_sum" ] || bad "apply --yes changed the kubeconfig"
-grep -q "^'certroll kubeconfig refresh -i $dir/inventory.ini' replaces it" "$out/apply.txt" ||
-	bad "apply --yes does not say how to refresh the kubeconfig"
+grep -q "^Your kubeconfig (user 'lab-admin' in $dir/kubeconfig) keeps its client certificate: 'certroll kubeconfig refresh -i $dir/inventory.ini' would refuse it: your identity would change: your certificate is 'O=system:masters, CN=kubernetes-admin'.*pass --accept-identity\.$" \
+	"$out/apply.txt" || bad "apply --yes does not say why the lab's kubeconfig keeps its certificate: $(tail -n 4 "$out/apply.txt")"
+! grep -q "replaces it" "$out/apply.txt" || bad "apply --yes offers a refresh that would be refused"
 certroll status >"$out/status.txt" 2>&1 || bad "certroll status failed"
 for n in $nodes; do
 	grep -q "^$n  *done " "$out/status.txt" || bad "certroll status: $n is not done"
