@@ -770,10 +770,11 @@ not_taken(const struct refresh *r, enum cr_err prepared)
 void
 kcrefresh_after(struct ctx *c, enum kcrefresh_when when)
 {
-	struct kcrefresh_opts o;
+	struct kcrefresh_opts o; /* the defaults: no --node, no flags */
 	struct refresh r = { .c = c, .o = &o };
 	enum cr_err err;
 
+	memset(&o, 0, sizeof(o));
 	if (c->kcfg == NULL && ctx_load_kubeconfig(c) != CR_OK) {
 		printf("\nNo kubeconfig was refreshed (see above).\n");
 		return;
@@ -785,7 +786,6 @@ kcrefresh_after(struct ctx *c, enum kcrefresh_when when)
 		return;
 	}
 	/* Offered only once it would be taken: a "y" is never refused. */
-	memset(&o, 0, sizeof(o));
 	err = prepare(&r, clock_deadline_ms(KCREFRESH_AFTER_TIMEOUT_MS));
 	if (err == CR_OK &&
 	    (when == KCREFRESH_ALWAYS ||
